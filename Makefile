@@ -23,6 +23,8 @@ TOOLS :=
 TEST_PROGS :=
 TEST_HELPERS :=
 CHECK_CMDS :=
+CHECK_PREREQS :=
+DEMO_PREREQS :=
 
 LIB_SRCS += lib/ggml_types.c lib/gguf.c
 
@@ -91,7 +93,8 @@ asan:
 		$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT=-O1 run-tests
 
 demo: deps-ref
-	@$(MAKE) --no-print-directory all
+	@scripts/deps.sh model
+	@$(MAKE) --no-print-directory all $(DEMO_PREREQS)
 	@scripts/demo.sh $(BUILD)
 
 clean:

