@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal declarations shared by the NPU model's source files. */
+#ifndef ROSENBLATT_NPU_SIM_INT_H
+#define ROSENBLATT_NPU_SIM_INT_H
+
+#include <stdint.h>
+
+#define NPU_SIM_NREGS 104
+
+struct npu_sim_block {
+	uint16_t target;	/* regcmd target of the block ("write register") */
+	uint16_t lo, hi;	/* MMIO offsets it owns */
+	const char *name;
+	int modelled;		/* registers may appear in a task body */
+};
+
+const struct npu_sim_block *npu_sim_block_of_offset(uint16_t offset);
+const char *npu_sim_target_name(uint16_t target);
+
+#endif
