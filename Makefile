@@ -17,6 +17,8 @@ endif
 CFLAGS += $(CFLAGS_COMMON)
 LDLIBS += -lm -lpthread
 
+.DEFAULT_GOAL := all
+
 # Filled by mk/*.mk
 LIB_SRCS :=
 TOOLS :=
