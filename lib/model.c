@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Model loading (GGUF metadata + tensor table checks) and the forward pass.
+ *
+ * The forward pass is the llama/qwen2 decoder as llama.cpp builds it:
+ *   x = embd[tok]
+ *   per layer: h = x + Wo * attn(rope(Wq n(x) + bq), rope(Wk n(x) + bk), Wv n(x) + bv)
+ *              x = h + Wdown * (silu(Wgate n(h)) * Wup n(h))
+ *   logits = Wout * n(x)        (n = RMSNorm with the layer's weight)
+ * Tokens go through in chunks of up to n_batch, so every weight row is
+ * dequantised once per chunk instead of once per token.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ggml_types.h"
+#include "gguf.h"
+#include "model.h"
+
+#define MODEL_MAX_ROT 1024	/* ops_rope keeps n_rot/2 angles on the stack */
+
+const char *model_arch_name(enum model_arch a)
+{
+	return a == MODEL_ARCH_QWEN2 ? "qwen2" : a == MODEL_ARCH_LLAMA ? "llama" : "?";
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static int get_hparam(const struct gguf_ctx *g, const char *arch, const char *key,
+		      bool required, uint32_t def, uint32_t *out, char *err, size_t err_len)
+{
+	char full[128];
+
+	snprintf(full, sizeof(full), "%s.%s", arch, key);
+	if (gguf_get_u32(g, full, out))
+		return *out > 0 || !required ? 0 : (snprintf(err, err_len, "%s is 0", full), -1);
+	if (gguf_find_kv(g, full)) {
+		snprintf(err, err_len, "metadata %s has a wrong type or value", full);
+		return -1;
+	}
+	if (required) {
+		snprintf(err, err_len, "missing metadata %s", full);
+		return -1;
+	}
+	*out = def;
+	return 0;
+}
+
+static int get_fparam(const struct gguf_ctx *g, const char *arch, const char *key,
+		      bool required, float def, float *out, char *err, size_t err_len)
+{
+	char full[128];
+
+	snprintf(full, sizeof(full), "%s.%s", arch, key);
+	if (gguf_get_f32(g, full, out))
+		return 0;
+	if (gguf_find_kv(g, full)) {
+		snprintf(err, err_len, "metadata %s has a wrong type", full);
+		return -1;
+	}
+	if (required) {
+		snprintf(err, err_len, "missing metadata %s", full);
+		return -1;
+	}
+	*out = def;
+	return 0;
+}
+
+static const struct gguf_tensor *find_tensor(const struct gguf_ctx *g, const char *name,
+					     int n_dims_max, bool optional,
+					     char *err, size_t err_len)
+{
+	const struct gguf_tensor *t = gguf_find_tensor(g, name);
+
+	if (!t) {
+		if (!optional)
+			snprintf(err, err_len, "missing tensor %s", name);
+		return NULL;
+	}
+	for (int d = n_dims_max; d < GGUF_MAX_DIMS; d++) {
+		if (t->ne[d] != 1) {
+			snprintf(err, err_len, "tensor %s has %u dimensions, expected %d",
+				 name, t->n_dims, n_dims_max);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+/* 1: found, 0: absent and optional, -1: error (in err) */
+static int load_mat(const struct gguf_ctx *g, const char *name, int64_t cols, int64_t rows,
+		    bool optional, struct qmat *out, char *err, size_t err_len)
+{
+	err[0] = 0;
+	const struct gguf_tensor *t = find_tensor(g, name, 2, optional, err, err_len);
+
+	if (!t)
+		return err[0] ? -1 : 0;
+	if ((int64_t)t->ne[0] != cols || (int64_t)t->ne[1] != rows) {
+		snprintf(err, err_len, "tensor %s has shape [%llu, %llu], expected [%lld, %lld]",
+			 name, (unsigned long long)t->ne[0], (unsigned long long)t->ne[1],
+			 (long long)cols, (long long)rows);
+		return -1;
+	}
+	if (!ops_type_supported(t->type)) {
+		snprintf(err, err_len, "tensor %s has unsupported type %s", name,
+			 ggml_type_name(t->type) ? ggml_type_name(t->type) : "?");
+		return -1;
+	}
+	if (!qmat_init(out, t->data, t->type, rows, cols)) {
+		snprintf(err, err_len, "tensor %s: rows of %lld are not whole %s blocks", name,
+			 (long long)cols, ggml_type_name(t->type));
+		return -1;
+	}
+	return 1;
+}
+
+static int load_vec(const struct gguf_ctx *g, const char *name, int64_t n, bool optional,
+		    const float **out, char *err, size_t err_len)
+{
+	err[0] = 0;
+	*out = NULL;
+	const struct gguf_tensor *t = find_tensor(g, name, 1, optional, err, err_len);
+
+	if (!t)
+		return err[0] ? -1 : 0;
+	if ((int64_t)t->ne[0] != n) {
+		snprintf(err, err_len, "tensor %s has %llu elements, expected %lld", name,
+			 (unsigned long long)t->ne[0], (long long)n);
+		return -1;
+	}
+	if (t->type != GGML_TYPE_F32) {
+		snprintf(err, err_len, "tensor %s has type %s, expected F32", name,
+			 ggml_type_name(t->type) ? ggml_type_name(t->type) : "?");
+		return -1;
+	}
+	*out = t->data;
+	return 1;
+}
+
+static int load_config(const struct gguf_ctx *g, struct model_config *c, char *err, size_t err_len)
+{
+	struct gguf_str s;
+	char arch[32];
+	uint32_t v;
+
+	if (!gguf_get_str(g, "general.architecture", &s)) {
+		snprintf(err, err_len, "missing metadata general.architecture");
+		return -1;
+	}
+	if (gguf_str_eq(s, "qwen2")) {
+		c->arch = MODEL_ARCH_QWEN2;
+		c->rope_neox = true;
+	} else if (gguf_str_eq(s, "llama")) {
+		c->arch = MODEL_ARCH_LLAMA;
+		c->rope_neox = false;	/* llama.cpp: LLAMA_ROPE_TYPE_NORM */
+	} else {
+		snprintf(err, err_len, "unsupported architecture '%.*s' (supported: qwen2, llama)",
+			 (int)(s.len > 64 ? 64 : s.len), s.ptr);
+		return -1;
+	}
+	snprintf(arch, sizeof(arch), "%s", model_arch_name(c->arch));
+
+#define U(key, req, def, field) \
+	do { if (get_hparam(g, arch, key, req, def, &v, err, err_len)) return -1; \
+	     if (v > (1u << 30)) { snprintf(err, err_len, "%s.%s = %u is too large", arch, key, v); return -1; } \
+	     c->field = (int)v; } while (0)
+	U("block_count", true, 0, n_layer);
+	U("embedding_length", true, 0, n_embd);
+	U("feed_forward_length", true, 0, n_ff);
+	U("attention.head_count", true, 0, n_head);
+	U("attention.head_count_kv", false, (uint32_t)c->n_head, n_head_kv);
+	U("context_length", true, 0, n_ctx_train);
+	if (c->n_embd % c->n_head) {
+		snprintf(err, err_len, "embedding_length %d is not a multiple of head_count %d",
+			 c->n_embd, c->n_head);
+		return -1;
+	}
+	U("attention.key_length", false, (uint32_t)(c->n_embd / c->n_head), head_dim);
+	U("rope.dimension_count", false, (uint32_t)c->head_dim, n_rot);
+#undef U
+	if (get_fparam(g, arch, "rope.freq_base", false, 10000.0f, &c->rope_base, err, err_len) ||
+	    get_fparam(g, arch, "attention.layer_norm_rms_epsilon", true, 0, &c->norm_eps, err, err_len))
+		return -1;
+	if (c->n_head_kv == 0 || c->n_head % c->n_head_kv) {
+		snprintf(err, err_len, "head_count %d is not a multiple of head_count_kv %d",
+			 c->n_head, c->n_head_kv);
+		return -1;
+	}
+	if (c->n_rot > c->head_dim || c->n_rot % 2 || c->n_rot > MODEL_MAX_ROT) {
+		snprintf(err, err_len, "rope.dimension_count %d does not fit head size %d",
+			 c->n_rot, c->head_dim);
+		return -1;
+	}
+	if (c->head_dim * c->n_head != c->n_embd) {
+		snprintf(err, err_len, "key_length %d * head_count %d != embedding_length %d",
+			 c->head_dim, c->n_head, c->n_embd);
+		return -1;
+	}
+	if (!(c->norm_eps > 0) || !(c->rope_base > 0)) {
+		snprintf(err, err_len, "bad rms epsilon %g or rope base %g", c->norm_eps, c->rope_base);
+		return -1;
+	}
+	return 0;
+}
+
+struct model *model_from_gguf(struct gguf_ctx *g, char *err, size_t err_len)
+{
+	struct model *m = calloc(1, sizeof(*m));
+	struct model_config *c;
+	char name[96], why[MODEL_ERR_LEN];
+	const struct gguf_tensor *te;
+
+	if (!m) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	m->gguf = g;
+	c = &m->cfg;
+	if (load_config(g, c, err, err_len))
+		goto fail;
+
+	/* the vocabulary size is the embedding's row count */
+	te = find_tensor(g, "token_embd.weight", 2, false, err, err_len);
+	if (!te)
+		goto fail;
+	if (te->ne[1] == 0 || te->ne[1] > (1u << 24)) {
+		snprintf(err, err_len, "tensor token_embd.weight has %llu rows",
+			 (unsigned long long)te->ne[1]);
+		goto fail;
+	}
+	c->n_vocab = (int)te->ne[1];
+
+	int qd = c->n_head * c->head_dim, kvd = c->n_head_kv * c->head_dim;
+	bool qwen = c->arch == MODEL_ARCH_QWEN2;
+
+#define MAT(nm, cols, rows, opt, dst) \
+	(load_mat(g, nm, cols, rows, opt, dst, why, sizeof(why)) < 0 ? \
+	 (snprintf(err, err_len, "%s", why), -1) : 0)
+#define VEC(nm, n, opt, dst) \
+	(load_vec(g, nm, n, opt, dst, why, sizeof(why)) < 0 ? \
+	 (snprintf(err, err_len, "%s", why), -1) : 0)
+	if (MAT("token_embd.weight", c->n_embd, c->n_vocab, false, &m->tok_embd) ||
+	    VEC("output_norm.weight", c->n_embd, false, &m->output_norm))
+		goto fail;
+	int r = load_mat(g, "output.weight", c->n_embd, c->n_vocab, true, &m->output, why, sizeof(why));
+
+	if (r < 0) {
+		snprintf(err, err_len, "%s", why);
+		goto fail;
+	}
+	if (r == 0) {
+		m->output = m->tok_embd;
+		m->tied_output = true;
+	}
+
+	m->layers = calloc((size_t)c->n_layer, sizeof(*m->layers));
+	if (!m->layers) {
+		snprintf(err, err_len, "out of memory");
+		goto fail;
+	}
+	for (int l = 0; l < c->n_layer; l++) {
+		struct model_layer *L = &m->layers[l];
+
+#define N(suffix) (snprintf(name, sizeof(name), "blk.%d." suffix, l), name)
+		if (VEC(N("attn_norm.weight"), c->n_embd, false, &L->attn_norm) ||
+		    MAT(N("attn_q.weight"), c->n_embd, qd, false, &L->wq) ||
+		    MAT(N("attn_k.weight"), c->n_embd, kvd, false, &L->wk) ||
+		    MAT(N("attn_v.weight"), c->n_embd, kvd, false, &L->wv) ||
+		    VEC(N("attn_q.bias"), qd, !qwen, &L->bq) ||
+		    VEC(N("attn_k.bias"), kvd, !qwen, &L->bk) ||
+		    VEC(N("attn_v.bias"), kvd, !qwen, &L->bv) ||
+		    MAT(N("attn_output.weight"), qd, c->n_embd, false, &L->wo) ||
+		    VEC(N("ffn_norm.weight"), c->n_embd, false, &L->ffn_norm) ||
+		    MAT(N("ffn_gate.weight"), c->n_embd, c->n_ff, false, &L->gate) ||
+		    MAT(N("ffn_up.weight"), c->n_embd, c->n_ff, false, &L->up) ||
+		    MAT(N("ffn_down.weight"), c->n_ff, c->n_embd, false, &L->down))
+			goto fail;
+#undef N
+	}
+#undef MAT
+#undef VEC
+	return m;
+fail:
+	free(m->layers);
+	free(m);
+	return NULL;
+}
+
+struct model *model_load(const char *path, char *err, size_t err_len)
+{
+	char why[GGUF_ERR_LEN];
+	struct gguf_ctx *g = gguf_open(path, why, sizeof(why));
+	struct model *m;
+
+	if (!g) {
+		snprintf(err, err_len, "%s", why);
+		return NULL;
+	}
+	m = model_from_gguf(g, why, sizeof(why));
+	if (!m) {
+		snprintf(err, err_len, "%s: %s", path, why);
+		gguf_close(g);
+		return NULL;
+	}
+	m->own_gguf = true;
+	return m;
+}
+
+void model_free(struct model *m)
+{
+	if (!m)
+		return;
+	if (m->own_gguf)
+		gguf_close(m->gguf);
+	free(m->layers);
+	free(m);
+}
+
+static uint64_t qmat_bytes(const struct qmat *q)
+{
+	return (uint64_t)q->rows * q->row_bytes;
+}
+
+uint64_t model_weight_bytes(const struct model *m)
+{
+	const struct model_config *c = &m->cfg;
+	uint64_t n = qmat_bytes(&m->tok_embd) + (m->tied_output ? 0 : qmat_bytes(&m->output));
+
+	for (int l = 0; l < c->n_layer; l++) {
+		const struct model_layer *L = &m->layers[l];
+
+		n += qmat_bytes(&L->wq) + qmat_bytes(&L->wk) + qmat_bytes(&L->wv) +
+		     qmat_bytes(&L->wo) + qmat_bytes(&L->gate) + qmat_bytes(&L->up) +
+		     qmat_bytes(&L->down);
+	}
+	return n;
+}
+
+/* ---- context ------------------------------------------------------------ */
+
+struct model_ctx *model_ctx_new(const struct model *m, int n_ctx, int n_threads,
+				enum ops_isa isa, char *err, size_t err_len)
+{
+	const struct model_config *cfg = &m->cfg;
+	struct model_ctx *c;
+	size_t kvd = (size_t)cfg->n_head_kv * cfg->head_dim;
+	size_t qd = (size_t)cfg->n_head * cfg->head_dim;
+	size_t nb;
+
+	if (n_ctx <= 0)
+		n_ctx = cfg->n_ctx_train < 4096 ? cfg->n_ctx_train : 4096;
+	if (n_ctx > cfg->n_ctx_train) {
+		snprintf(err, err_len, "context %d is larger than the model's training context %d",
+			 n_ctx, cfg->n_ctx_train);
+		return NULL;
+	}
+	if (!ops_isa_available(isa)) {
+		snprintf(err, err_len, "kernel set %s is not available on this CPU", ops_isa_name(isa));
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto oom;
+	c->m = m;
+	c->n_ctx = n_ctx;
+	c->n_batch = 64;
+	c->isa = isa;
+	c->tp = threadpool_new(n_threads);
+	if (!c->tp)
+		goto oom;
+	nb = (size_t)c->n_batch;
+	size_t cache = (size_t)cfg->n_layer * (size_t)n_ctx * kvd;
+	size_t wide = qd > (size_t)cfg->n_embd ? qd : (size_t)cfg->n_embd;
+	c->k_cache = calloc(cache, sizeof(float));
+	c->v_cache = calloc(cache, sizeof(float));
+	c->x = malloc(nb * cfg->n_embd * sizeof(float));
+	c->xb = malloc(nb * wide * sizeof(float));
+	c->xb2 = malloc(nb * cfg->n_embd * sizeof(float));
+	c->q = malloc(nb * qd * sizeof(float));
+	c->k = malloc(nb * kvd * sizeof(float));
+	c->v = malloc(nb * kvd * sizeof(float));
+	c->att = malloc(nb * qd * sizeof(float));
+	c->hb = malloc(nb * cfg->n_ff * sizeof(float));
+	c->hb2 = malloc(nb * cfg->n_ff * sizeof(float));
+	c->scores = malloc((size_t)threadpool_size(c->tp) * n_ctx * sizeof(float));
+	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q || !c->k ||
+	    !c->v || !c->att || !c->hb || !c->hb2 || !c->scores)
+		goto oom;
+	c->mem_bytes = (2 * cache + nb * (2 * cfg->n_embd + wide + 2 * qd + 2 * kvd +
+					  2 * (size_t)cfg->n_ff) +
+			(size_t)threadpool_size(c->tp) * n_ctx) * sizeof(float);
+	return c;
+oom:
+	snprintf(err, err_len, "out of memory for a context of %d positions", n_ctx);
+	model_ctx_free(c);
+	return NULL;
+}
+
+void model_ctx_free(struct model_ctx *c)
+{
+	if (!c)
+		return;
+	threadpool_free(c->tp);
+	free(c->k_cache);
+	free(c->v_cache);
+	free(c->x);
+	free(c->xb);
+	free(c->xb2);
+	free(c->q);
+	free(c->k);
+	free(c->v);
+	free(c->att);
+	free(c->hb);
+	free(c->hb2);
+	free(c->scores);
+	free(c);
+}
+
+void model_ctx_truncate(struct model_ctx *c, int n)
+{
+	if (n >= 0 && n < c->n_past)
+		c->n_past = n;
+}
+
+/* ---- forward ------------------------------------------------------------ */
+
+struct attn_job {
+	struct model_ctx *c;
+	int layer, B, pos0;
+};
+
+/* One (token, head) pair per step: causal softmax(q.K / sqrt(d)) V. */
+static void attn_worker(void *arg, int ith, int nth)
+{
+	struct attn_job *j = arg;
+	struct model_ctx *c = j->c;
+	const struct model_config *cfg = &c->m->cfg;
+	int hd = cfg->head_dim, qd = cfg->n_head * hd, kvd = cfg->n_head_kv * hd;
+	int group = cfg->n_head / cfg->n_head_kv;
+	float scale = 1.0f / sqrtf((float)hd);
+	size_t lofs = (size_t)j->layer * c->n_ctx * kvd;
+	float *sc = c->scores + (size_t)ith * c->n_ctx;
+
+	for (int idx = ith; idx < j->B * cfg->n_head; idx += nth) {
+		int b = idx / cfg->n_head, h = idx % cfg->n_head;
+		int T = j->pos0 + b + 1;
+		const float *q = c->q + (size_t)b * qd + (size_t)h * hd;
+		const float *kc = c->k_cache + lofs + (size_t)(h / group) * hd;
+		const float *vc = c->v_cache + lofs + (size_t)(h / group) * hd;
+		float *out = c->att + (size_t)b * qd + (size_t)h * hd;
+
+		for (int t = 0; t < T; t++) {
+			const float *k = kc + (size_t)t * kvd;
+			float s = 0.0f;
+
+			for (int i = 0; i < hd; i++)
+				s += q[i] * k[i];
+			sc[t] = s * scale;
+		}
+		ops_softmax(sc, T);
+		memset(out, 0, (size_t)hd * sizeof(float));
+		for (int t = 0; t < T; t++) {
+			const float *v = vc + (size_t)t * kvd;
+			float p = sc[t];
+
+			for (int i = 0; i < hd; i++)
+				out[i] += p * v[i];
+		}
+	}
+}
+
+static void add_bias(float *y, const float *bias, int B, int n)
+{
+	if (!bias)
+		return;
+	for (int b = 0; b < B; b++)
+		for (int i = 0; i < n; i++)
+			y[(size_t)b * n + i] += bias[i];
+}
+
+static int mm(struct model_ctx *c, const struct qmat *w, const float *x, int B, float *y)
+{
+	return ops_matmul(c->tp, c->isa, w, x, B, y);
+}
+
+/* B tokens at positions pos0..; leaves the final hidden states in c->x. */
+static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos0)
+{
+	const struct model *m = c->m;
+	const struct model_config *cfg = &m->cfg;
+	int D = cfg->n_embd, hd = cfg->head_dim;
+	int qd = cfg->n_head * hd, kvd = cfg->n_head_kv * hd;
+	int rc = 0;
+
+	for (int b = 0; b < B; b++)
+		rc |= qmat_get_row(&m->tok_embd, tok[b], c->x + (size_t)b * D);
+
+	for (int l = 0; l < cfg->n_layer && !rc; l++) {
+		const struct model_layer *L = &m->layers[l];
+		size_t lofs = (size_t)l * c->n_ctx * kvd;
+
+		for (int b = 0; b < B; b++)
+			ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)b * D, L->attn_norm, D,
+				    cfg->norm_eps);
+		rc |= mm(c, &L->wq, c->xb, B, c->q);
+		rc |= mm(c, &L->wk, c->xb, B, c->k);
+		rc |= mm(c, &L->wv, c->xb, B, c->v);
+		add_bias(c->q, L->bq, B, qd);
+		add_bias(c->k, L->bk, B, kvd);
+		add_bias(c->v, L->bv, B, kvd);
+		for (int b = 0; b < B; b++) {
+			ops_rope(c->q + (size_t)b * qd, cfg->n_head, hd, cfg->n_rot, pos0 + b,
+				 cfg->rope_base, cfg->rope_neox);
+			ops_rope(c->k + (size_t)b * kvd, cfg->n_head_kv, hd, cfg->n_rot, pos0 + b,
+				 cfg->rope_base, cfg->rope_neox);
+			memcpy(c->k_cache + lofs + (size_t)(pos0 + b) * kvd, c->k + (size_t)b * kvd,
+			       (size_t)kvd * sizeof(float));
+			memcpy(c->v_cache + lofs + (size_t)(pos0 + b) * kvd, c->v + (size_t)b * kvd,
+			       (size_t)kvd * sizeof(float));
+		}
+		struct attn_job aj = { .c = c, .layer = l, .B = B, .pos0 = pos0 };
+
+		threadpool_run(c->tp, attn_worker, &aj);
+		rc |= mm(c, &L->wo, c->att, B, c->xb2);
+		for (size_t i = 0; i < (size_t)B * D; i++)
+			c->x[i] += c->xb2[i];
+
+		for (int b = 0; b < B; b++)
+			ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)b * D, L->ffn_norm, D,
+				    cfg->norm_eps);
+		rc |= mm(c, &L->gate, c->xb, B, c->hb);
+		rc |= mm(c, &L->up, c->xb, B, c->hb2);
+		ops_swiglu(c->hb, c->hb2, B * cfg->n_ff);
+		rc |= mm(c, &L->down, c->hb, B, c->xb2);
+		for (size_t i = 0; i < (size_t)B * D; i++)
+			c->x[i] += c->xb2[i];
+	}
+	return rc ? -1 : 0;
+}
+
+/* Logits of the B0.. B0+n-1 rows of c->x into out. */
+static int output_logits(struct model_ctx *c, int b0, int n, float *out)
+{
+	const struct model *m = c->m;
+	int D = m->cfg.n_embd;
+
+	for (int b = 0; b < n; b++)
+		ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)(b0 + b) * D, m->output_norm, D,
+			    m->cfg.norm_eps);
+	return mm(c, &m->output, c->xb, n, out);
+}
+
+int model_eval(struct model_ctx *c, const int32_t *tokens, int n, float *logits,
+	       bool all_logits, char *err, size_t err_len)
+{
+	const struct model_config *cfg = &c->m->cfg;
+	int n_past0 = c->n_past;
+
+	if (n <= 0) {
+		snprintf(err, err_len, "no tokens to evaluate");
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (tokens[i] < 0 || tokens[i] >= cfg->n_vocab) {
+			snprintf(err, err_len, "token id %d out of range (vocabulary of %d)",
+				 tokens[i], cfg->n_vocab);
+			return -1;
+		}
+	}
+	if (n > c->n_ctx - c->n_past) {
+		snprintf(err, err_len, "context overflow: %d cached + %d new tokens > context of %d",
+			 c->n_past, n, c->n_ctx);
+		return -1;
+	}
+	for (int start = 0; start < n; start += c->n_batch) {
+		int B = n - start < c->n_batch ? n - start : c->n_batch;
+		int rc = forward_chunk(c, tokens + start, B, c->n_past);
+
+		if (!rc && logits && all_logits)
+			rc = output_logits(c, 0, B, logits + (size_t)start * cfg->n_vocab);
+		else if (!rc && logits && start + B == n)
+			rc = output_logits(c, B - 1, 1, logits);
+		if (rc) {
+			c->n_past = n_past0;
+			snprintf(err, err_len, "out of memory in the forward pass");
+			return -1;
+		}
+		c->n_past += B;
+	}
+	return 0;
+}

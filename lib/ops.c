@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reference CPU kernels and the matmul driver (see ops.h). The small ops
+ * follow ggml's f32 CPU code where the order of operations changes the
+ * result (RMS and softmax sums in double, RoPE angles by repeated
+ * multiplication), so they agree with llama.cpp to the last bits or close.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ggml_types.h"
+#include "ops.h"
+#include "quant.h"
+
+bool ops_isa_available(enum ops_isa isa)
+{
+	switch (isa) {
+	case OPS_ISA_REF:
+		return true;
+	case OPS_ISA_AVX2:
+#if defined(__x86_64__)
+		__builtin_cpu_init();
+		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+		       __builtin_cpu_supports("f16c");
+#else
+		return false;
+#endif
+	case OPS_ISA_NEON:
+#if defined(__aarch64__)
+		return true;
+#else
+		return false;
+#endif
+	default:
+		return false;
+	}
+}
+
+enum ops_isa ops_isa_best(void)
+{
+	if (ops_isa_available(OPS_ISA_AVX2))
+		return OPS_ISA_AVX2;
+	if (ops_isa_available(OPS_ISA_NEON))
+		return OPS_ISA_NEON;
+	return OPS_ISA_REF;
+}
+
+const char *ops_isa_name(enum ops_isa isa)
+{
+	static const char *const names[] = { "ref", "avx2", "neon" };
+
+	return isa < OPS_ISA_COUNT ? names[isa] : "?";
+}
+
+bool ops_type_supported(uint32_t type)
+{
+	/* Q8_K is an activation format, never a weight in a GGUF file */
+	return type != GGML_TYPE_Q8_K && dequantize_supported(type);
+}
+
+bool qmat_init(struct qmat *qm, const void *data, uint32_t type, int64_t rows, int64_t cols)
+{
+	uint64_t rb;
+
+	if (rows <= 0 || cols <= 0 || !ggml_row_size(type, (uint64_t)cols, &rb))
+		return false;
+	qm->data = data;
+	qm->type = type;
+	qm->rows = rows;
+	qm->cols = cols;
+	qm->row_bytes = (size_t)rb;
+	return true;
+}
+
+int qmat_get_row(const struct qmat *w, int64_t r, float *out)
+{
+	if (r < 0 || r >= w->rows)
+		return -1;
+	return dequantize_row(w->type, (const uint8_t *)w->data + (size_t)r * w->row_bytes,
+			      out, w->cols);
+}
+
+void ops_rowdot_ref(const void *row, uint32_t type, int64_t cols, const float *x,
+		    int64_t M, float *y, int64_t y_stride, float *scratch)
+{
+	dequantize_row(type, row, scratch, cols);
+	for (int64_t m = 0; m < M; m++) {
+		const float *xm = x + m * cols;
+		float sum = 0.0f;
+
+		for (int64_t c = 0; c < cols; c++)
+			sum += scratch[c] * xm[c];
+		y[m * y_stride] = sum;
+	}
+}
+
+struct matmul_job {
+	const struct qmat *w;
+	const float *x;
+	int64_t M;
+	float *y;
+	ops_rowdot_fn rowdot;
+	struct threadpool *tp;
+	int failed;
+};
+
+static void matmul_worker(void *arg, int ith, int nth)
+{
+	struct matmul_job *j = arg;
+	const struct qmat *w = j->w;
+	int64_t r0 = w->rows * ith / nth, r1 = w->rows * (ith + 1) / nth;
+	float *scratch = threadpool_scratch(j->tp, ith, (size_t)w->cols);
+
+	if (!scratch) {
+		j->failed = 1;	/* benign race: every writer stores 1 */
+		return;
+	}
+	for (int64_t r = r0; r < r1; r++)
+		j->rowdot((const uint8_t *)w->data + (size_t)r * w->row_bytes, w->type,
+			  w->cols, j->x, j->M, j->y + r, w->rows, scratch);
+}
+
+int ops_matmul(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
+	       const float *x, int64_t M, float *y)
+{
+	struct matmul_job j = { .w = w, .x = x, .M = M, .y = y, .tp = tp };
+
+	if (!tp || !ops_type_supported(w->type))
+		return -1;
+	switch (isa) {
+#if defined(__x86_64__)
+	case OPS_ISA_AVX2: j.rowdot = ops_rowdot_avx2; break;
+#endif
+#if defined(__aarch64__)
+	case OPS_ISA_NEON: j.rowdot = ops_rowdot_neon; break;
+#endif
+	default: j.rowdot = ops_rowdot_ref; break;
+	}
+	threadpool_run(tp, matmul_worker, &j);
+	return j.failed ? -1 : 0;
+}
+
+void ops_rmsnorm(float *out, const float *x, const float *w, int n, float eps)
+{
+	double sum = 0.0;
+
+	for (int i = 0; i < n; i++)
+		sum += (double)(x[i] * x[i]);
+	float scale = 1.0f / sqrtf((float)(sum / n) + eps);
+
+	for (int i = 0; i < n; i++)
+		out[i] = (x[i] * scale) * w[i];
+}
+
+void ops_rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float base, bool neox)
+{
+	float theta_scale = powf(base, -2.0f / (float)n_rot);
+	float cs[512][2];	/* n_rot / 2 <= 512: checked at model load */
+	float theta = (float)pos;
+
+	for (int i = 0; i < n_rot / 2; i++) {
+		cs[i][0] = cosf(theta);
+		cs[i][1] = sinf(theta);
+		theta *= theta_scale;
+	}
+	for (int h = 0; h < n_heads; h++) {
+		float *x = v + (size_t)h * head_dim;
+
+		for (int i = 0; i < n_rot / 2; i++) {
+			int a = neox ? i : 2 * i;
+			int b = neox ? i + n_rot / 2 : 2 * i + 1;
+			float x0 = x[a], x1 = x[b];
+
+			x[a] = x0 * cs[i][0] - x1 * cs[i][1];
+			x[b] = x0 * cs[i][1] + x1 * cs[i][0];
+		}
+	}
+}
+
+void ops_softmax(float *x, int n)
+{
+	float max = -INFINITY;
+	double sum = 0.0;
+
+	for (int i = 0; i < n; i++)
+		if (x[i] > max)
+			max = x[i];
+	for (int i = 0; i < n; i++) {
+		x[i] = expf(x[i] - max);
+		sum += x[i];
+	}
+	float inv = (float)(1.0 / sum);
+
+	for (int i = 0; i < n; i++)
+		x[i] *= inv;
+}
+
+void ops_swiglu(float *a, const float *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		a[i] = a[i] / (1.0f + expf(-a[i])) * b[i];
+}

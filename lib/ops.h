@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CPU kernels for the transformer forward pass. Weights stay in their GGUF
+ * encoding (F32, F16, BF16, Q4_0..Q8_0, K-quants); a matmul dequantises one
+ * weight row at a time into a per-thread f32 buffer and dots it with every
+ * activation row (f32 accumulate), so a batch of M tokens reads each
+ * weight row once. The reference kernels are plain C; the AVX2/FMA and
+ * NEON variants must agree with them to float rounding (tests/test_model.c).
+ */
+#ifndef ROSENBLATT_OPS_H
+#define ROSENBLATT_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "threadpool.h"
+
+/* A 2-D weight matrix in the mapping: rows of cols elements of type. */
+struct qmat {
+	const void *data;
+	uint32_t type;		/* enum ggml_type */
+	int64_t rows;		/* ne[1]: output features */
+	int64_t cols;		/* ne[0]: input features */
+	size_t row_bytes;
+};
+
+enum ops_isa {
+	OPS_ISA_REF = 0,	/* portable C */
+	OPS_ISA_AVX2,		/* x86-64 AVX2 + FMA + F16C, chosen at run time */
+	OPS_ISA_NEON,		/* aarch64 */
+	OPS_ISA_COUNT,
+};
+
+bool ops_isa_available(enum ops_isa isa);
+enum ops_isa ops_isa_best(void);
+const char *ops_isa_name(enum ops_isa isa);
+
+/* Weight types the matmul handles (those lib/quant.c dequantises). */
+bool ops_type_supported(uint32_t type);
+
+/* Fill qm from raw data; false when the row size is not whole blocks. */
+bool qmat_init(struct qmat *qm, const void *data, uint32_t type, int64_t rows, int64_t cols);
+
+/*
+ * y[m * w->rows + r] = sum_c W[r][c] * x[m * w->cols + c] for m < M.
+ * Rows are split over the pool's threads. Returns 0, -1 on bad type or
+ * allocation failure.
+ */
+int ops_matmul(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
+	       const float *x, int64_t M, float *y);
+
+/* Row r of w as floats (embedding lookup). */
+int qmat_get_row(const struct qmat *w, int64_t r, float *out);
+
+/* out = x / rms(x) * w, as ggml: mean of squares in f32... see ops.c */
+void ops_rmsnorm(float *out, const float *x, const float *w, int n, float eps);
+
+/*
+ * Rotary embedding of n_heads heads of head_dim at position pos, on the
+ * first n_rot dims of each head. neox: pairs (i, i + n_rot/2) (qwen2);
+ * otherwise adjacent pairs (2i, 2i+1) (llama). theta_i = pos * base^(-2i/n_rot).
+ */
+void ops_rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float base, bool neox);
+
+void ops_softmax(float *x, int n);
+
+/* a[i] = silu(a[i]) * b[i] */
+void ops_swiglu(float *a, const float *b, int n);
+
+/* Row-dot kernels (internal; one per ISA). */
+typedef void (*ops_rowdot_fn)(const void *row, uint32_t type, int64_t cols,
+			      const float *x, int64_t M, float *y, int64_t y_stride,
+			      float *scratch);
+void ops_rowdot_ref(const void *row, uint32_t type, int64_t cols, const float *x,
+		    int64_t M, float *y, int64_t y_stride, float *scratch);
+#if defined(__x86_64__)
+void ops_rowdot_avx2(const void *row, uint32_t type, int64_t cols, const float *x,
+		     int64_t M, float *y, int64_t y_stride, float *scratch);
+#endif
+#if defined(__aarch64__)
+void ops_rowdot_neon(const void *row, uint32_t type, int64_t cols, const float *x,
+		     int64_t M, float *y, int64_t y_stride, float *scratch);
+#endif
+
+#endif

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Write tiny random-weight GGUF models for the forward-pass oracle.
+
+    make-tiny-model.py OUTDIR QUANT_DUMP
+
+Writes OUTDIR/tiny-{f32,f16,q8_0,q4_k}.gguf (qwen2: GQA 8/2 heads, QKV
+bias, NeoX RoPE) and OUTDIR/tiny-llama-q8_0.gguf (llama: no bias, normal
+RoPE), plus OUTDIR/bad-*.gguf with one defect each (for the loader's
+error messages). All come from the same seeded float weights, so the files are
+byte-for-byte reproducible. Q8_0 is quantised with gguf.quants; Q4_K with
+our own quantiser (QUANT_DUMP = build/tests/quant_dump, as gguf-py has no
+Q4_K quantiser). The vocabulary is the 256 GPT-2 byte symbols, BPE merges
+learned from a short text and the three Qwen control tokens, so the tokenizer
+loads and round-trips text, even though the model itself is noise.
+"""
+import subprocess
+import sys
+
+import numpy as np
+import gguf
+from gguf import GGMLQuantizationType as T
+
+N_LAYER, N_EMBD, N_FF, N_HEAD, N_KV, N_CTX = 2, 256, 512, 8, 2, 512
+HEAD_DIM = N_EMBD // N_HEAD
+N_MERGES = 61
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+TEXT = ("You are a helpful assistant. The quick brown fox jumps over the lazy dog. "
+        "Hello world! This is a tiny model for testing the inference engine. "
+        "the cat sat on the mat and then the dog sat on the cat") * 3
+
+
+def byte_symbols():
+    """GPT-2's bytes_to_unicode table: byte -> printable symbol."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+def vocab():
+    sym = byte_symbols()
+    tokens = [sym[b] for b in range(256)]
+    # learn merges on words with the leading-space marker, as GPT-2 BPE does
+    words = []
+    for i, w in enumerate(TEXT.split(" ")):
+        w = (" " if i else "") + w
+        words.append([sym[b] for b in w.encode()])
+    merges = []
+    while len(merges) < N_MERGES:
+        counts = {}
+        for w in words:
+            for a, b in zip(w, w[1:]):
+                counts[(a, b)] = counts.get((a, b), 0) + 1
+        if not counts:
+            break
+        best = max(sorted(counts), key=lambda p: counts[p])
+        merges.append(best)
+        tokens.append(best[0] + best[1])
+        for w in words:
+            i = 0
+            while i < len(w) - 1:
+                if (w[i], w[i + 1]) == best:
+                    w[i:i + 2] = [best[0] + best[1]]
+                else:
+                    i += 1
+    types = [1] * len(tokens) + [3] * len(SPECIALS)
+    tokens += SPECIALS
+    return tokens, types, [f"{a} {b}" for a, b in merges]
+
+
+def weights(n_vocab, bias):
+    rng = np.random.default_rng(1234)
+
+    def mat(rows, cols, scale=1.0):
+        return (rng.standard_normal((rows, cols)) * scale / np.sqrt(cols)).astype(np.float32)
+
+    def vec(n, mean, std):
+        return (mean + std * rng.standard_normal(n)).astype(np.float32)
+
+    w = {"token_embd.weight": rng.standard_normal((n_vocab, N_EMBD)).astype(np.float32)}
+    for l in range(N_LAYER):
+        p = f"blk.{l}."
+        w[p + "attn_norm.weight"] = vec(N_EMBD, 1.0, 0.1)
+        w[p + "attn_q.weight"] = mat(N_EMBD, N_EMBD, 2.0)
+        w[p + "attn_k.weight"] = mat(N_KV * HEAD_DIM, N_EMBD, 2.0)
+        w[p + "attn_v.weight"] = mat(N_KV * HEAD_DIM, N_EMBD)
+        if bias:
+            w[p + "attn_q.bias"] = vec(N_EMBD, 0.0, 0.1)
+            w[p + "attn_k.bias"] = vec(N_KV * HEAD_DIM, 0.0, 0.5)
+            w[p + "attn_v.bias"] = vec(N_KV * HEAD_DIM, 0.0, 0.1)
+        w[p + "attn_output.weight"] = mat(N_EMBD, N_EMBD)
+        w[p + "ffn_norm.weight"] = vec(N_EMBD, 1.0, 0.1)
+        w[p + "ffn_gate.weight"] = mat(N_FF, N_EMBD)
+        w[p + "ffn_up.weight"] = mat(N_FF, N_EMBD)
+        w[p + "ffn_down.weight"] = mat(N_EMBD, N_FF)
+    w["output_norm.weight"] = vec(N_EMBD, 1.0, 0.1)
+    # logits with a spread of a few units, so greedy picks are not near-ties
+    w["output.weight"] = mat(n_vocab, N_EMBD, 4.0)
+    return w
+
+
+def quant_ours(quant_dump, arr, qtype):
+    out = subprocess.run([quant_dump, "q", str(int(qtype))], input=arr.astype("<f4").tobytes(),
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(out, dtype=np.uint8).reshape(arr.shape[0], -1)
+
+
+def write(path, arch, w, types_of, tok, quant_dump):
+    tokens, ttypes, merges = tok
+    wr = gguf.GGUFWriter(path, arch=arch)
+    wr.add_name("rosenblatt-tiny")
+    wr.add_block_count(N_LAYER)
+    wr.add_context_length(N_CTX)
+    wr.add_embedding_length(N_EMBD)
+    wr.add_feed_forward_length(N_FF)
+    wr.add_head_count(N_HEAD)
+    wr.add_head_count_kv(N_KV)
+    wr.add_rope_freq_base(10000.0)
+    wr.add_layer_norm_rms_eps(1e-6)
+    wr.add_tokenizer_model("gpt2")
+    wr.add_tokenizer_pre("qwen2")
+    wr.add_token_list(tokens)
+    wr.add_token_types(ttypes)
+    wr.add_token_merges(merges)
+    wr.add_bos_token_id(tokens.index("<|endoftext|>"))
+    wr.add_eos_token_id(tokens.index("<|im_end|>"))
+    wr.add_pad_token_id(tokens.index("<|endoftext|>"))
+    wr.add_add_bos_token(False)
+    for name, arr in w.items():
+        qt = types_of(name, arr)
+        if qt == T.F32 or arr.dtype != np.float32:
+            wr.add_tensor(name, arr)
+        elif qt == T.F16:
+            wr.add_tensor(name, arr.astype(np.float16))
+        elif qt == T.Q4_K:
+            wr.add_tensor(name, quant_ours(quant_dump, arr, qt), raw_dtype=qt)
+        else:
+            wr.add_tensor(name, gguf.quants.quantize(arr, qt), raw_dtype=qt)
+    wr.write_header_to_file()
+    wr.write_kv_data_to_file()
+    wr.write_tensors_to_file()
+    wr.close()
+
+
+def main():
+    outdir, quant_dump = sys.argv[1], sys.argv[2]
+    tok = vocab()
+    n_vocab = len(tok[0])
+
+    def only_2d(qt):
+        return lambda name, arr: qt if arr.ndim == 2 else T.F32
+
+    def q4k_mix(name, arr):
+        # like llama.cpp's Q4_K_M: most matrices Q4_K, the sensitive ones
+        # at more bits (Q8_0 here; we cannot write Q6_K)
+        if arr.ndim != 2:
+            return T.F32
+        if "attn_v" in name or "ffn_down" in name:
+            return T.Q8_0
+        return T.Q4_K
+
+    qwen = weights(n_vocab, bias=True)
+    write(f"{outdir}/tiny-f32.gguf", "qwen2", qwen, only_2d(T.F32), tok, quant_dump)
+    write(f"{outdir}/tiny-f16.gguf", "qwen2", qwen, only_2d(T.F16), tok, quant_dump)
+    write(f"{outdir}/tiny-q8_0.gguf", "qwen2", qwen, only_2d(T.Q8_0), tok, quant_dump)
+    tied = {k: v for k, v in qwen.items() if k != "output.weight"}
+    tied["token_embd.weight"] = qwen["output.weight"]
+    write(f"{outdir}/tiny-q4_k.gguf", "qwen2", tied, q4k_mix, tok, quant_dump)
+    llama = weights(n_vocab, bias=False)
+    write(f"{outdir}/tiny-llama-q8_0.gguf", "llama", llama, only_2d(T.Q8_0), tok, quant_dump)
+
+    # broken variants for the loader's error paths (tests/test_model.c)
+    f16 = only_2d(T.F16)
+    write(f"{outdir}/bad-arch.gguf", "gpt2", qwen, f16, tok, quant_dump)
+    write(f"{outdir}/bad-missing.gguf", "qwen2",
+          {k: v for k, v in qwen.items() if k != "blk.1.ffn_up.weight"}, f16, tok, quant_dump)
+    write(f"{outdir}/bad-shape.gguf", "qwen2",
+          dict(qwen, **{"blk.0.attn_k.weight": qwen["blk.0.attn_k.weight"][:32]}), f16, tok, quant_dump)
+    write(f"{outdir}/bad-type.gguf", "qwen2",
+          dict(qwen, **{"blk.0.attn_norm.weight": qwen["blk.0.attn_norm.weight"].astype(np.float16)}),
+          f16, tok, quant_dump)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Cross-check of the C tokenizer against the committed reference ids.
+
+tests/tokenizer/expected.jsonl comes from transformers.js (@lenml/tokenizers,
+scripts/tokenizer-ref.mjs, `make tokenizer-expected`). For each string this
+runs $ROSENBLATT_BUILD/tests/tokenizer_dump on $ROSENBLATT_BUILD/qwen2-vocab.gguf
+and prints one TAP case per string covering:
+  - ids in the three modes (special / nospecial / plain) == reference ids
+  - decode(ids) with ill-formed UTF-8 replaced == the reference's decode
+  - decode(ids) == the input bytes when the input is well-formed UTF-8 and
+    already NFC (the tokenizer normalises to NFC)
+  - the streaming decoder's output == the reference's decode
+Then: the tool's command line (ids, --decode round trip, errors).
+"""
+import json
+import os
+import subprocess
+import sys
+import unicodedata
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("ROSENBLATT_BUILD", os.path.join(ROOT, "build"))
+VOCAB = os.path.join(BUILD, "qwen2-vocab.gguf")
+DUMP = os.path.join(BUILD, "tests", "tokenizer_dump")
+TOOL = os.path.join(BUILD, "rosenblatt-tokenize")
+EXPECTED = os.path.join(ROOT, "tests", "tokenizer", "expected.jsonl")
+MODES = ("special", "nospecial", "plain")
+
+n_case = 0
+failed = False
+
+
+def case(name, ok, diag=()):
+    global n_case, failed
+    n_case += 1
+    for d in diag if not ok else ():
+        print("#   " + d)
+    print(("ok" if ok else "not ok") + " %d - %s" % (n_case, name))
+    if not ok:
+        failed = True
+
+
+def first_diff(a, b):
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+
+def show_ids(label, got, exp):
+    i = first_diff(got, exp)
+    return "%s: first difference at index %d: got %s, expected %s" % (
+        label, i, got[max(0, i - 3):i + 5], exp[max(0, i - 3):i + 5])
+
+
+def main():
+    if not os.path.exists(VOCAB) or not os.access(DUMP, os.X_OK):
+        print("1..1")
+        print("not ok 1 - tokenizer reference test # missing %s or %s (make %s)"
+              % (VOCAB, DUMP, os.path.relpath(VOCAB, ROOT)))
+        return 1
+    cases = [json.loads(l) for l in open(EXPECTED, encoding="utf-8") if l.strip()]
+
+    reqs = []
+    for c in cases:
+        for m in MODES:
+            reqs.append("enc %s %s" % (m, c["hex"]))
+        reqs.append("dec " + " ".join(map(str, c["special"])))
+        reqs.append("stream " + " ".join(map(str, c["special"])))
+    p = subprocess.run([DUMP, VOCAB], input="\n".join(reqs) + "\n",
+                       capture_output=True, text=True)
+    out = p.stdout.split("\n")
+    if p.returncode != 0 or len(out) < len(reqs):
+        print("1..1")
+        print("not ok 1 - tokenizer_dump failed (rc %d): %s" % (p.returncode, p.stderr.strip()[:500]))
+        return 1
+
+    k = 0
+    for c in cases:
+        diag = []
+        raw = bytes.fromhex(c["hex"])
+        for m in MODES:
+            line = out[k]
+            k += 1
+            got = [int(x) for x in line.split()] if not line.startswith("ERR") else None
+            if got is None:
+                diag.append("%s: %s" % (m, line))
+            elif got != c[m]:
+                diag.append(show_ids(m, got, c[m]))
+        dec = out[k]
+        stream = out[k + 1]
+        k += 2
+        ref = bytes.fromhex(c["decoded_hex"])
+        if dec.startswith("ERR") or stream.startswith("ERR"):
+            diag.append("decode: %s / %s" % (dec, stream))
+        else:
+            dec_b = bytes.fromhex(dec)
+            fixed = dec_b.decode("utf-8", "replace").encode()
+            if fixed != ref:
+                diag.append("decode: got %r, reference %r" % (fixed[:80], ref[:80]))
+            try:
+                text = raw.decode("utf-8")
+                if unicodedata.normalize("NFC", text) == text and dec_b != raw:
+                    diag.append("round trip: decode(encode(s)) = %r != s" % dec_b[:80])
+            except UnicodeDecodeError:
+                pass
+            if bytes.fromhex(stream) != ref:
+                diag.append("stream: got %r, reference %r" % (bytes.fromhex(stream)[:80], ref[:80]))
+        case("%s (%d ids)" % (c["name"], len(c["special"])), not diag, diag)
+
+    tool_tests()
+    print("1..%d" % n_case)
+    return 1 if failed else 0
+
+
+def run_tool(args, data):
+    return subprocess.run([TOOL] + args, input=data, capture_output=True)
+
+
+def tool_tests():
+    if not os.access(TOOL, os.X_OK):
+        case("rosenblatt-tokenize # SKIP %s not built" % TOOL, True)
+        return
+    text = "<|im_start|>user\nHello, 世界! 🙂<|im_end|>\n".encode()
+    p = run_tool(["-m", VOCAB], text)
+    ids = p.stdout.decode().split()
+    case("tool: encodes stdin, ids on one line",
+         p.returncode == 0 and p.stdout.endswith(b"\n") and p.stdout.count(b"\n") == 1
+         and ids[0] == "151644" and ids[-2] == "151645",
+         ["rc %d out %r err %r" % (p.returncode, p.stdout[:200], p.stderr[:200])])
+    p2 = run_tool(["-m", VOCAB, "--decode"], p.stdout)
+    case("tool: --decode round trip", p2.returncode == 0 and p2.stdout == text,
+         ["rc %d out %r err %r" % (p2.returncode, p2.stdout[:200], p2.stderr[:200])])
+    p3 = run_tool(["-m", VOCAB, "--no-special"], text)
+    case("tool: --no-special keeps <|im_start|> as text",
+         p3.returncode == 0 and "151644" not in p3.stdout.decode().split(),
+         ["rc %d out %r" % (p3.returncode, p3.stdout[:200])])
+    p4 = run_tool(["-m", VOCAB, "--decode"], b"9707 999999\n")
+    case("tool: --decode rejects an out-of-range id with exit 1",
+         p4.returncode == 1 and b"999999" in p4.stderr and b"not a token id" in p4.stderr,
+         ["rc %d err %r" % (p4.returncode, p4.stderr[:200])])
+    p5 = run_tool(["-m", VOCAB, "--decode"], b"12 abc\n")
+    case("tool: --decode rejects a non-number with exit 1",
+         p5.returncode == 1 and b"abc" in p5.stderr, ["rc %d err %r" % (p5.returncode, p5.stderr[:200])])
+    p6 = run_tool(["-m", os.path.join(ROOT, "Makefile")], b"x")
+    case("tool: a file that is not GGUF fails with exit 1",
+         p6.returncode == 1 and p6.stderr.startswith(b"rosenblatt-tokenize: "),
+         ["rc %d err %r" % (p6.returncode, p6.stderr[:200])])
+    p7 = run_tool(["-m", "/nonexistent.gguf"], b"x")
+    case("tool: a missing file fails with exit 1", p7.returncode == 1 and p7.stderr,
+         ["rc %d err %r" % (p7.returncode, p7.stderr[:200])])
+    p8 = run_tool(["--help"], b"")
+    case("tool: --help", p8.returncode == 0 and b"usage:" in p8.stdout)
+    p9 = run_tool([], b"")
+    case("tool: no -m fails with exit 1", p9.returncode == 1 and b"-m MODEL.gguf" in p9.stderr)
+    p10 = run_tool(["-m", VOCAB], b"")
+    case("tool: empty input gives an empty line", p10.returncode == 0 and p10.stdout == b"\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
