@@ -47,9 +47,9 @@ now() { date +%s.%N; }
 # Ours: whole process (load + encode), and the load alone (empty input).
 t0=$(now); "$tool" -m "$vocab" <"$dir/input.txt" >"$dir/ours.ids"; t1=$(now)
 "$tool" -m "$vocab" </dev/null >/dev/null; t2=$(now)
-ours_total=$(echo "$t1 - $t0" | bc -l)
-ours_load=$(echo "$t2 - $t1" | bc -l)
-ours_enc=$(echo "$ours_total - $ours_load" | bc -l)
+ours_total=$(python3 -c "print($t1 - $t0)")
+ours_load=$(python3 -c "print($t2 - $t1)")
+ours_enc=$(python3 -c "print($ours_total - $ours_load)")
 
 ref=$(node scripts/tokenizer-ref.mjs --bench "$dir/input.txt" "$dir/ref.ids")
 ref_ms=$(echo "$ref" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ms"])')
@@ -59,8 +59,8 @@ ours_n=$(wc -w <"$dir/ours.ids")
 printf 'input:      %d bytes of mixed text (%s)\n' "$bytes" "$dir/input.txt"
 printf 'ours:       %.3f s encode (%.3f s with loading the vocab), %d ids\n' "$ours_enc" "$ours_total" "$ours_n"
 printf 'reference:  %.3f s encode (transformers.js, vocab load not counted), %d ids\n' \
-	"$(echo "$ref_ms / 1000" | bc -l)" "$ref_n"
-printf 'ratio:      reference / ours = %.1fx (encode only)\n' "$(echo "$ref_ms / 1000 / $ours_enc" | bc -l)"
+	"$(python3 -c "print($ref_ms / 1000)")" "$ref_n"
+printf 'ratio:      reference / ours = %.1fx (encode only)\n' "$(python3 -c "print($ref_ms / 1000 / $ours_enc)")"
 if cmp -s "$dir/ours.ids" "$dir/ref.ids"; then
 	echo "ids:        identical"
 else

@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat.h"
 #include "fp16.h"
 #include "ggml_types.h"
+#include "model.h"
 #include "ops.h"
 #include "quant.h"
+#include "sampler.h"
 #include "tap.h"
 #include "threadpool.h"
 
@@ -251,6 +254,332 @@ static void test_norm_softmax(void)
 	CHECK(a[0] == 0 && fabsf(a[1] - 2 / (1 + expf(-2)) * 5) < 1e-6f);
 }
 
+/* ---- forward pass against llama.cpp (tests/model/) ----------------------- */
+
+/*
+ * Tolerances on the logits, as max |ours - llama.cpp| / max |logit| over
+ * every position of the fixture. Ours is an f32 forward; llama.cpp rounds
+ * the activations before quantised/half dot products (to F16 for F16
+ * weights, to Q8_0 for Q8_0 and Q4_0/Q4_1, to Q8_K for K-quants), which is
+ * where almost all of the difference comes from. See docs/inference.md.
+ */
+struct fixture {
+	const char *name;
+	double tol;
+};
+
+static const struct fixture fixtures[] = {
+	{ "tiny-f32", 1e-5 },
+	{ "tiny-f16", 2e-3 },
+	{ "tiny-q8_0", 1e-2 },
+	{ "tiny-q4_k", 1e-2 },
+	{ "tiny-llama-q8_0", 1e-2 },
+};
+
+#define GREEDY_MAX 64
+#define PROMPT_MAX 64
+
+struct ref {
+	int n_vocab, n_prompt, n_greedy;
+	int32_t prompt[PROMPT_MAX], greedy[GREEDY_MAX];
+	float *logits;	/* (n_prompt + n_greedy - 1) rows */
+};
+
+static int read_ids(char *line, const char *key, int32_t *ids, int max)
+{
+	size_t kl = strlen(key);
+	int n = 0;
+	char *s = line + kl, *end;
+
+	if (strncmp(line, key, kl))
+		return -1;
+	for (;;) {
+		long v = strtol(s, &end, 10);
+
+		if (end == s || n == max)
+			break;
+		ids[n++] = (int32_t)v;
+		s = end;
+	}
+	return n;
+}
+
+static bool load_ref(const char *name, struct ref *r)
+{
+	char path[512], line[4096];
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "tests/model/%s.ref.txt", name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "n_vocab %d", &r->n_vocab) != 1 ||
+	    !fgets(line, sizeof(line), f) ||
+	    (r->n_prompt = read_ids(line, "prompt", r->prompt, PROMPT_MAX)) <= 0 ||
+	    !fgets(line, sizeof(line), f) ||
+	    (r->n_greedy = read_ids(line, "greedy", r->greedy, GREEDY_MAX)) <= 0) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	size_t rows = (size_t)(r->n_prompt + r->n_greedy - 1);
+
+	snprintf(path, sizeof(path), "tests/model/%s.logits.f32", name);
+	f = fopen(path, "rb");
+	r->logits = malloc(rows * r->n_vocab * sizeof(float));
+	bool ok = f && r->logits && fread(r->logits, sizeof(float) * r->n_vocab, rows, f) == rows;
+
+	if (f)
+		fclose(f);
+	return ok;
+}
+
+static const char *build_dir(void)
+{
+	return getenv("ROSENBLATT_BUILD");
+}
+
+static struct model *load_tiny(const char *name)
+{
+	char path[1024], err[MODEL_ERR_LEN];
+	struct model *m;
+
+	snprintf(path, sizeof(path), "%s/tiny/%s.gguf", build_dir(), name);
+	m = model_load(path, err, sizeof(err));
+	CHECKF(m != NULL, "%s", err);
+	return m;
+}
+
+static int argmax(const float *x, int n)
+{
+	int b = 0;
+
+	for (int i = 1; i < n; i++)
+		if (x[i] > x[b])
+			b = i;
+	return b;
+}
+
+static double max_abs(const float *x, size_t n)
+{
+	double m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (fabs(x[i]) > m)
+			m = fabs(x[i]);
+	return m;
+}
+
+static double max_diff(const float *a, const float *b, size_t n)
+{
+	double m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (fabs((double)a[i] - b[i]) > m || a[i] != a[i] || b[i] != b[i])
+			m = a[i] != a[i] || b[i] != b[i] ? INFINITY : fabs((double)a[i] - b[i]);
+	return m;
+}
+
+/*
+ * Greedy decoding as llama_ref does it (prompt in one batch, then one token
+ * per eval), all logits kept. Returns the rows written.
+ */
+static int run_greedy(struct model_ctx *c, const struct ref *r, float *logits, int32_t *out)
+{
+	char err[MODEL_ERR_LEN];
+	int V = r->n_vocab, rows = r->n_prompt;
+
+	if (model_eval(c, r->prompt, r->n_prompt, logits, true, err, sizeof(err))) {
+		CHECKF(0, "%s", err);
+		return 0;
+	}
+	int32_t next = argmax(logits + (size_t)(rows - 1) * V, V);
+
+	for (int g = 0; g < r->n_greedy; g++) {
+		out[g] = next;
+		if (g == r->n_greedy - 1)
+			break;
+		if (model_eval(c, &next, 1, logits + (size_t)rows * V, true, err, sizeof(err))) {
+			CHECKF(0, "%s", err);
+			return rows;
+		}
+		next = argmax(logits + (size_t)rows * V, V);
+		rows++;
+	}
+	return rows;
+}
+
+static void check_fixture(const struct fixture *fx, enum ops_isa isa, int threads)
+{
+	struct ref r;
+	char err[MODEL_ERR_LEN];
+
+	if (!build_dir()) {
+		tap_skip("ROSENBLATT_BUILD not set (run via make check)");
+		return;
+	}
+	if (!load_ref(fx->name, &r)) {	/* TEMPORARY until the fixtures are committed */
+		tap_skip("no fixtures yet");
+		free(r.logits);
+		return;
+	}
+	struct model *m = load_tiny(fx->name);
+
+	if (!m || !r.logits) {
+		model_free(m);
+		free(r.logits);
+		return;
+	}
+	CHECK_EQ_INT(m->cfg.n_vocab, r.n_vocab);
+	struct model_ctx *c = model_ctx_new(m, 256, threads, isa, err, sizeof(err));
+	int V = r.n_vocab, rows_want = r.n_prompt + r.n_greedy - 1;
+	float *logits = malloc(sizeof(float) * (size_t)(rows_want + 1) * V);
+	int32_t greedy[GREEDY_MAX];
+
+	CHECKF(c != NULL, "%s", err);
+	if (c && logits && m->cfg.n_vocab == V) {
+		int rows = run_greedy(c, &r, logits, greedy);
+
+		CHECK_EQ_INT(rows, rows_want);
+		for (int g = 0; g < r.n_greedy; g++)
+			CHECKF(greedy[g] == r.greedy[g], "%s: greedy token %d is %d, llama.cpp %d",
+			       fx->name, g, greedy[g], r.greedy[g]);
+		double scale = max_abs(r.logits, (size_t)rows_want * V);
+		double d = max_diff(logits, r.logits, (size_t)rows * V) / scale;
+
+		printf("# %s [%s, %d threads]: %d greedy tokens identical, max |dlogit| / max |logit| = %.3g (tolerance %.3g, max |logit| %.2f)\n",
+		       fx->name, ops_isa_name(isa), threads, r.n_greedy, d, fx->tol, scale);
+		CHECKF(d <= fx->tol, "%s: logits differ by %g (relative) > %g", fx->name, d, fx->tol);
+	}
+	free(logits);
+	free(r.logits);
+	model_ctx_free(c);
+	model_free(m);
+}
+
+static void test_fixtures_best(void)
+{
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		check_fixture(&fixtures[i], ops_isa_best(), 2);
+}
+
+static void test_fixtures_ref(void)
+{
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		check_fixture(&fixtures[i], OPS_ISA_REF, 1);
+}
+
+/*
+ * The cache gives the same logits however the tokens are split into
+ * evals: one batch, 1-token steps, odd chunks, across n_batch boundaries
+ * (multi-turn reuse), and after truncating and re-running a suffix.
+ */
+static void test_batching_and_cache_reuse(void)
+{
+	char err[MODEL_ERR_LEN];
+	const int N = 150;	/* > 2 * n_batch (64) */
+
+	if (!build_dir()) {
+		tap_skip("ROSENBLATT_BUILD not set (run via make check)");
+		return;
+	}
+	struct model *m = load_tiny("tiny-q4_k");
+
+	if (!m)
+		return;
+	int V = m->cfg.n_vocab;
+	int32_t toks[150];
+	float *all = malloc(sizeof(float) * N * V), *step = malloc(sizeof(float) * N * V);
+	struct model_ctx *c = model_ctx_new(m, 200, 2, ops_isa_best(), err, sizeof(err));
+
+	for (int i = 0; i < N; i++)
+		toks[i] = (int32_t)(rnd() % (uint32_t)V);
+	CHECK(c && all && step);
+	if (c && all && step) {
+		CHECK_EQ_INT(model_eval(c, toks, N, all, true, err, sizeof(err)), 0);
+		CHECK_EQ_INT(c->n_past, N);
+
+		/* chunks of 1, 2, 3, ... tokens */
+		model_ctx_truncate(c, 0);
+		for (int i = 0, k = 1; i < N; i += k, k++) {
+			int n = i + k > N ? N - i : k;
+
+			CHECK_EQ_INT(model_eval(c, toks + i, n, step + (size_t)i * V, true, err, sizeof(err)), 0);
+		}
+		double d = max_diff(all, step, (size_t)N * V) / max_abs(all, (size_t)N * V);
+
+		CHECKF(d < 1e-5, "chunked vs one batch: %g", d);
+
+		/* rewind to 100 and redo the tail one token at a time, last-only logits */
+		model_ctx_truncate(c, 100);
+		for (int i = 100; i < N; i++) {
+			CHECK_EQ_INT(model_eval(c, toks + i, 1, step, false, err, sizeof(err)), 0);
+			d = max_diff(all + (size_t)i * V, step, (size_t)V) / max_abs(all, (size_t)N * V);
+			CHECKF(d < 1e-5, "position %d after truncate: %g", i, d);
+		}
+		/* overflow is refused and leaves the cache as it was */
+		CHECK(model_eval(c, toks, 51, step, false, err, sizeof(err)) == -1);
+		CHECK(strstr(err, "context overflow") != NULL);
+		CHECK_EQ_INT(c->n_past, N);
+		int32_t bad = V;
+
+		CHECK(model_eval(c, &bad, 1, step, false, err, sizeof(err)) == -1);
+		CHECK(strstr(err, "out of range") != NULL);
+	}
+	free(all);
+	free(step);
+	model_ctx_free(c);
+	model_free(m);
+}
+
+static void test_load_errors(void)
+{
+	static const struct {
+		const char *file, *msg;
+	} cases[] = {
+		{ "bad-arch", "unsupported architecture 'gpt2'" },
+		{ "bad-missing", "missing tensor blk.1.ffn_up.weight" },
+		{ "bad-shape", "tensor blk.0.attn_k.weight has shape [256, 32], expected [256, 64]" },
+		{ "bad-type", "tensor blk.0.attn_norm.weight has type F16, expected F32" },
+		{ "does-not-exist", "does-not-exist" },
+	};
+	char path[1024], err[MODEL_ERR_LEN];
+
+	if (!build_dir()) {
+		tap_skip("ROSENBLATT_BUILD not set (run via make check)");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s/tiny/%s.gguf", build_dir(), cases[i].file);
+		struct model *m = model_load(path, err, sizeof(err));
+
+		CHECK(m == NULL);
+		CHECKF(m == NULL && strstr(err, cases[i].msg), "%s: got '%s'", cases[i].file, err);
+		model_free(m);
+	}
+	struct model *m = load_tiny("tiny-f32");
+
+	if (m) {
+		struct model_ctx *c = model_ctx_new(m, 513, 1, OPS_ISA_REF, err, sizeof(err));
+
+		CHECK(c == NULL && strstr(err, "training context 512"));
+		model_ctx_free(c);
+		CHECK(m->tied_output == false && m->cfg.rope_neox && m->layers[0].bq);
+		model_free(m);
+	}
+	m = load_tiny("tiny-q4_k");
+	if (m) {
+		CHECK(m->tied_output && m->output.data == m->tok_embd.data);
+		model_free(m);
+	}
+	m = load_tiny("tiny-llama-q8_0");
+	if (m) {
+		CHECK(m->cfg.arch == MODEL_ARCH_LLAMA && !m->cfg.rope_neox && !m->layers[0].bq);
+		model_free(m);
+	}
+}
+
 int main(void)
 {
 	RUN(test_threadpool);
@@ -259,5 +588,9 @@ int main(void)
 	RUN(test_matmul_neon);
 	RUN(test_rope);
 	RUN(test_norm_softmax);
+	RUN(test_load_errors);
+	RUN(test_fixtures_best);
+	RUN(test_fixtures_ref);
+	RUN(test_batching_and_cache_reuse);
 	return tap_done();
 }
