@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: MIT
+# Kernel work (not part of `make check`; see docs/iommu.md, docs/boltzmann.md).
+#   make kernel                 patched arm64 kernel + modules + ROCK 5 ITX dtb/overlay
+#                               for boltzmann (KVER=7.3|7.2, KERNEL_PROFILE=board|qemu)
+#   make kernel-patches-iommu   git am on 7.3/7.2, checkpatch --strict, W=1 arm64/x86_64
+#   make kernel-kunit           boot the qemu profile on qemu-system-aarch64, run KUnit
+# Caches live in $KERNEL_WORK (default /work/kbuild, else ~/.cache/rosenblatt-kernel).
+.PHONY: kernel kernel-patches-iommu kernel-kunit
+kernel:
+	@scripts/kernel/build.sh
+kernel-patches-iommu:
+	@scripts/kernel/patches.sh
+kernel-kunit:
+	@scripts/kernel/kunit.sh
