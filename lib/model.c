@@ -483,6 +483,8 @@ static void add_bias(float *y, const float *bias, int B, int n)
 
 static int mm(struct model_ctx *c, const struct qmat *w, const float *x, int B, float *y)
 {
+	if (c->ggml_act)
+		return ops_matmul_ggml_act(c->tp, c->isa, w, x, B, y);
 	return ops_matmul(c->tp, c->isa, w, x, B, y);
 }
 

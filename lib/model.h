@@ -77,6 +77,7 @@ struct model_ctx {
 	int n_past;		/* positions already in the cache */
 	int n_batch;		/* max tokens per forward chunk */
 	enum ops_isa isa;
+	bool ggml_act;		/* round activations as llama.cpp (ops_matmul_ggml_act) */
 	struct threadpool *tp;
 	float *k_cache;		/* [n_layer][n_ctx][n_head_kv * head_dim] */
 	float *v_cache;

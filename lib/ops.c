@@ -6,8 +6,10 @@
  * multiplication), so they agree with llama.cpp to the last bits or close.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "fp16.h"
 #include "ggml_types.h"
 #include "ops.h"
 #include "quant.h"
@@ -138,6 +140,173 @@ int ops_matmul(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
 	}
 	threadpool_run(tp, matmul_worker, &j);
 	return j.failed ? -1 : 0;
+}
+
+uint32_t ops_ggml_act_type(uint32_t weight_type)
+{
+	switch (weight_type) {
+	case GGML_TYPE_F16:
+	case GGML_TYPE_BF16:
+		return weight_type;
+	case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0:
+	case GGML_TYPE_Q5_1: case GGML_TYPE_Q8_0:
+		return GGML_TYPE_Q8_0;	/* Q8_1 for the _1 types: same values */
+	case GGML_TYPE_Q2_K: case GGML_TYPE_Q3_K: case GGML_TYPE_Q4_K:
+	case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K:
+		return GGML_TYPE_Q8_K;
+	default:
+		return GGML_TYPE_F32;
+	}
+}
+
+/*
+ * ggml's x86 quantize_row_q8_0 (the AVX2 one, not the _ref): scale
+ * 127/amax rather than 1/d, round to nearest even. Values on a rounding
+ * boundary land elsewhere than with quantize_row_q8_0_ref, and one such
+ * flip in a K or V row shows in every later logit.
+ */
+static void round_q8_0_like_ggml_x86(const float *x, float *out, int64_t n)
+{
+	for (int64_t b = 0; b < n; b += QK8_0) {
+		float amax = 0.0f;
+
+		for (int i = 0; i < QK8_0; i++)
+			amax = fmaxf(amax, fabsf(x[b + i]));
+		float d = fp16_to_fp32(fp32_to_fp16(amax / 127.f));
+		float id = amax != 0.0f ? 127.f / amax : 0.0f;
+
+		for (int i = 0; i < QK8_0; i++)
+			out[b + i] = rintf(x[b + i] * id) * d;
+	}
+}
+
+/*
+ * Q4_1 and Q5_1 weights meet Q8_1 activations in ggml: per block
+ * d_w * d_x * sum(q_w * q_x) + m_w * s_x, where s_x = fp16(d_x * sum(q_x))
+ * is rounded on its own, so no rounding of x alone reproduces it; this
+ * computes that formula (scalar: a comparison tool, not a fast path).
+ */
+struct q8_1_act {
+	int8_t q[QK8_0];
+	float d, s;
+};
+
+struct dot_1_job {
+	const struct qmat *w;
+	const struct q8_1_act *a;	/* [M][cols / 32] */
+	int64_t M;
+	float *y;
+};
+
+static void dot_1_worker(void *arg, int ith, int nth)
+{
+	struct dot_1_job *j = arg;
+	const struct qmat *w = j->w;
+	int64_t nb = w->cols / QK8_0;
+
+	for (int64_t r = w->rows * ith / nth; r < w->rows * (ith + 1) / nth; r++) {
+		const uint8_t *row = (const uint8_t *)w->data + (size_t)r * w->row_bytes;
+
+		for (int64_t m = 0; m < j->M; m++) {
+			const struct q8_1_act *a = j->a + m * nb;
+			float acc = 0.0f, summs = 0.0f;
+
+			for (int64_t b = 0; b < nb; b++) {
+				uint16_t dh, mh;
+				const uint8_t *qs;
+				uint32_t qh = 0;
+				int sumi = 0;
+
+				if (w->type == GGML_TYPE_Q4_1) {
+					const struct block_q4_1 *x = (const struct block_q4_1 *)row + b;
+
+					dh = x->d;
+					mh = x->m;
+					qs = x->qs;
+				} else {
+					const struct block_q5_1 *x = (const struct block_q5_1 *)row + b;
+
+					dh = x->d;
+					mh = x->m;
+					qs = x->qs;
+					memcpy(&qh, x->qh, 4);
+				}
+				for (int k = 0; k < QK8_0 / 2; k++) {
+					int lo = (qs[k] & 0x0f) | (int)(((qh >> k) & 1) << 4);
+					int hi = (qs[k] >> 4) | (int)(((qh >> (k + 16)) & 1) << 4);
+
+					sumi += lo * a[b].q[k] + hi * a[b].q[k + QK8_0 / 2];
+				}
+				summs += fp16_to_fp32(mh) * a[b].s;
+				acc += fp16_to_fp32(dh) * a[b].d * (float)sumi;
+			}
+			j->y[m * w->rows + r] = acc + summs;
+		}
+	}
+}
+
+static int matmul_q_1_like_ggml(struct threadpool *tp, const struct qmat *w, const float *x,
+				int64_t M, float *y)
+{
+	int64_t nb = w->cols / QK8_0;
+	struct q8_1_act *a = malloc(sizeof(*a) * (size_t)(M * nb));
+
+	if (!a)
+		return -1;
+	for (int64_t i = 0; i < M * nb; i++) {
+		const float *v = x + i * QK8_0;
+		float amax = 0.0f;
+		int sum = 0;
+
+		for (int k = 0; k < QK8_0; k++)
+			amax = fmaxf(amax, fabsf(v[k]));
+		float d = amax / 127.f, id = amax != 0.0f ? 127.f / amax : 0.0f;
+
+		for (int k = 0; k < QK8_0; k++) {
+			a[i].q[k] = (int8_t)rintf(v[k] * id);
+			sum += a[i].q[k];
+		}
+		a[i].d = fp16_to_fp32(fp32_to_fp16(d));
+		a[i].s = fp16_to_fp32(fp32_to_fp16(d * (float)sum));
+	}
+	struct dot_1_job j = { .w = w, .a = a, .M = M, .y = y };
+
+	threadpool_run(tp, dot_1_worker, &j);
+	free(a);
+	return 0;
+}
+
+int ops_matmul_ggml_act(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
+			const float *x, int64_t M, float *y)
+{
+	uint32_t at = ops_ggml_act_type(w->type);
+	uint64_t rb;
+	int rc = -1;
+
+	if (at == GGML_TYPE_F32)
+		return ops_matmul(tp, isa, w, x, M, y);
+	if (w->type == GGML_TYPE_Q4_1 || w->type == GGML_TYPE_Q5_1)
+		return tp ? matmul_q_1_like_ggml(tp, w, x, M, y) : -1;
+	if (!ggml_row_size(at, (uint64_t)w->cols, &rb))
+		return -1;
+	float *xr = malloc(sizeof(float) * (size_t)(M * w->cols));
+	void *q = malloc((size_t)rb);
+
+	if (xr && q) {
+		rc = 0;
+		for (int64_t m = 0; m < M && !rc; m++) {
+			if (at == GGML_TYPE_Q8_0)
+				round_q8_0_like_ggml_x86(x + m * w->cols, xr + m * w->cols, w->cols);
+			else
+				rc = quantize_row(at, x + m * w->cols, q, w->cols) ||
+				     dequantize_row(at, q, xr + m * w->cols, w->cols) ? -1 : 0;
+		}
+		if (!rc)
+			rc = ops_matmul(tp, isa, w, xr, M, y);
+	}
+	free(xr);
+	free(q);
+	return rc;
 }
 
 void ops_rmsnorm(float *out, const float *x, const float *w, int n, float eps)

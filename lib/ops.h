@@ -50,6 +50,18 @@ bool qmat_init(struct qmat *qm, const void *data, uint32_t type, int64_t rows, i
 int ops_matmul(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
 	       const float *x, int64_t M, float *y);
 
+/*
+ * The same, but first round each activation row the way ggml's CPU backend
+ * does before its dot product for w's type (F16 -> F16, BF16 -> BF16,
+ * Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 -> 8-bit blocks of 32, K-quants -> Q8_K).
+ * Emulates llama.cpp's numerics for a tight comparison; slower.
+ */
+int ops_matmul_ggml_act(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
+			const float *x, int64_t M, float *y);
+
+/* The format ggml rounds activations to for a weight type (F32: none). */
+uint32_t ops_ggml_act_type(uint32_t weight_type);
+
 /* Row r of w as floats (embedding lookup). */
 int qmat_get_row(const struct qmat *w, int64_t r, float *out);
 

@@ -2,10 +2,11 @@
 /*
  * AVX2/FMA/F16C row-dot kernel. Compiled with target attributes so the rest
  * of the build stays baseline x86-64; ops_matmul() only picks it when the
- * CPU has the features. F32 rows are used in place, F16/Q8_0/Q4_0/Q4_1
- * rows are widened with SIMD, other types go through the scalar
- * dequantiser; the dots run 4 activation rows per pass so each weight
- * vector is loaded once per 4 tokens.
+ * CPU has the features. Q8_0/Q4_0/Q4_1/F16 rows are widened in registers
+ * and dotted in one pass (fused()); F32 rows are used in place; other
+ * types go through the scalar dequantiser into a scratch row. The dots
+ * run 4 activation rows per pass so each weight vector is loaded once per
+ * 4 tokens.
  */
 #include "ops.h"
 
@@ -39,20 +40,6 @@ static AVX2 void widen_f16(const uint16_t *src, float *dst, int64_t n)
 		dst[i] = fp16_to_fp32(src[i]);
 }
 
-static AVX2 void widen_q8_0(const struct block_q8_0 *b, float *dst, int64_t n)
-{
-	for (int64_t i = 0; i < n / QK8_0; i++, b++, dst += QK8_0) {
-		__m256 d = _mm256_set1_ps(fp16_to_fp32(b->d));
-
-		for (int k = 0; k < QK8_0; k += 8) {
-			__m128i q = _mm_loadl_epi64((const __m128i *)(b->qs + k));
-			__m256 f = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q));
-
-			_mm256_storeu_ps(dst + k, _mm256_mul_ps(f, d));
-		}
-	}
-}
-
 /* 32 nibbles of qs: element j low nibble of qs[j], j+16 the high nibble */
 static AVX2 inline void nibbles(const uint8_t *qs, __m256 out[4])
 {
@@ -65,33 +52,6 @@ static AVX2 inline void nibbles(const uint8_t *qs, __m256 out[4])
 	out[1] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)));
 	out[2] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi));
 	out[3] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)));
-}
-
-static AVX2 void widen_q4_0(const struct block_q4_0 *b, float *dst, int64_t n)
-{
-	for (int64_t i = 0; i < n / QK4_0; i++, b++, dst += QK4_0) {
-		__m256 d = _mm256_set1_ps(fp16_to_fp32(b->d));
-		__m256 eight = _mm256_set1_ps(8.0f);
-		__m256 q[4];
-
-		nibbles(b->qs, q);
-		for (int k = 0; k < 4; k++)
-			_mm256_storeu_ps(dst + 8 * k, _mm256_mul_ps(_mm256_sub_ps(q[k], eight), d));
-	}
-}
-
-static AVX2 void widen_q4_1(const struct block_q4_1 *b, float *dst, int64_t n)
-{
-	for (int64_t i = 0; i < n / QK4_1; i++, b++, dst += QK4_1) {
-		__m256 d = _mm256_set1_ps(fp16_to_fp32(b->d));
-		__m256 mn = _mm256_set1_ps(fp16_to_fp32(b->m));
-		__m256 q[4];
-
-		nibbles(b->qs, q);
-		/* ggml: x = q * d + m (a rounding of its own, not an FMA) */
-		for (int k = 0; k < 4; k++)
-			_mm256_storeu_ps(dst + 8 * k, _mm256_add_ps(_mm256_mul_ps(q[k], d), mn));
-	}
 }
 
 static AVX2 float dot1(const float *a, const float *b, int64_t n)
@@ -136,18 +96,188 @@ static AVX2 void dot4(const float *w, const float *x, int64_t n, float out[4])
 			out[k] += w[i] * x[k * n + i];
 }
 
+#define INLINE __attribute__((always_inline)) inline
+
+/* half -> float in one F16C instruction (exact, like fp16_to_fp32) */
+static AVX2 INLINE float h2f(uint16_t h)
+{
+	return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+}
+
+/* Block i of a Q8_0/Q4_0/Q4_1/F16 row as 4 vectors of unscaled weights,
+ * its scale d and (Q4_1) min; F16 "blocks" are 32 halves with d = 1. */
+static AVX2 INLINE void load_block(uint32_t type, const void *row, int64_t i, __m256 w[4],
+				   float *d, float *mn)
+{
+	*d = 1.0f;
+	*mn = 0.0f;
+	switch (type) {
+	case GGML_TYPE_Q8_0: {
+		const struct block_q8_0 *b = (const struct block_q8_0 *)row + i;
+
+		*d = h2f(b->d);
+		for (int k = 0; k < 4; k++)
+			w[k] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+				_mm_loadl_epi64((const __m128i *)(b->qs + 8 * k))));
+		break;
+	}
+	case GGML_TYPE_Q4_0: {
+		const struct block_q4_0 *b = (const struct block_q4_0 *)row + i;
+
+		*d = h2f(b->d);
+		nibbles(b->qs, w);
+		for (int k = 0; k < 4; k++)
+			w[k] = _mm256_sub_ps(w[k], _mm256_set1_ps(8.0f));
+		break;
+	}
+	case GGML_TYPE_Q4_1: {
+		const struct block_q4_1 *b = (const struct block_q4_1 *)row + i;
+
+		*d = h2f(b->d);
+		*mn = h2f(b->m);
+		nibbles(b->qs, w);
+		break;
+	}
+	default: {
+		const uint16_t *h = (const uint16_t *)row + i * 32;
+
+		for (int k = 0; k < 4; k++)
+			w[k] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + 8 * k)));
+		break;
+	}
+	}
+}
+
+/* sum(w * x) over one block, as a tree so the FMAs do not wait in a chain */
+static AVX2 INLINE __m256 block_dot(const __m256 w[4], const float *x, __m256 *xsum)
+{
+	__m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8);
+	__m256 x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
+	__m256 p0 = _mm256_fmadd_ps(w[2], x2, _mm256_mul_ps(w[0], x0));
+	__m256 p1 = _mm256_fmadd_ps(w[3], x3, _mm256_mul_ps(w[1], x1));
+
+	*xsum = _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3));
+	return _mm256_add_ps(p0, p1);
+}
+
+/*
+ * Fused row kernels for Q8_0/Q4_0/Q4_1/F16: the weights of a block are
+ * widened in registers and multiplied straight into the activations (no
+ * scratch round trip). Per block: d * sum(q * x) (+ m * sum(x) for Q4_1),
+ * so the rounding differs from the reference only in order.
+ * One activation row (decode): two blocks per step, two accumulators.
+ */
+static AVX2 INLINE float fused1_t(uint32_t type, const void *row, int64_t cols, const float *x)
+{
+	__m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+	__m256 accm0 = _mm256_setzero_ps(), accm1 = _mm256_setzero_ps();
+	int64_t nb = cols / 32, i = 0;
+
+	for (; i + 2 <= nb; i += 2) {
+		__m256 w0[4], w1[4], xs0, xs1;
+		float d0, mn0, d1, mn1;
+
+		load_block(type, row, i, w0, &d0, &mn0);
+		load_block(type, row, i + 1, w1, &d1, &mn1);
+		__m256 s0 = block_dot(w0, x + i * 32, &xs0);
+		__m256 s1 = block_dot(w1, x + i * 32 + 32, &xs1);
+
+		acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), s0, acc0);
+		acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1), s1, acc1);
+		if (type == GGML_TYPE_Q4_1) {
+			accm0 = _mm256_fmadd_ps(_mm256_set1_ps(mn0), xs0, accm0);
+			accm1 = _mm256_fmadd_ps(_mm256_set1_ps(mn1), xs1, accm1);
+		}
+	}
+	if (i < nb) {
+		__m256 w[4], xs;
+		float d, mn;
+
+		load_block(type, row, i, w, &d, &mn);
+		__m256 sm = block_dot(w, x + i * 32, &xs);
+
+		acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d), sm, acc0);
+		if (type == GGML_TYPE_Q4_1)
+			accm0 = _mm256_fmadd_ps(_mm256_set1_ps(mn), xs, accm0);
+	}
+	return hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(accm0, accm1)));
+}
+
+/* Four activation rows: four independent chains already. */
+static AVX2 INLINE void fused4_t(uint32_t type, const void *row, int64_t cols, const float *x,
+				 float out[4])
+{
+	__m256 acc[4], accm[4];
+	int64_t nb = cols / 32;
+
+	for (int m = 0; m < 4; m++)
+		acc[m] = accm[m] = _mm256_setzero_ps();
+	for (int64_t i = 0; i < nb; i++) {
+		__m256 w[4], xs;
+		float d, mn;
+
+		load_block(type, row, i, w, &d, &mn);
+		__m256 dv = _mm256_set1_ps(d), mv = _mm256_set1_ps(mn);
+
+		for (int m = 0; m < 4; m++) {
+			__m256 sm = block_dot(w, x + m * cols + i * 32, &xs);
+
+			acc[m] = _mm256_fmadd_ps(dv, sm, acc[m]);
+			if (type == GGML_TYPE_Q4_1)
+				accm[m] = _mm256_fmadd_ps(mv, xs, accm[m]);
+		}
+	}
+	for (int m = 0; m < 4; m++)
+		out[m] = hsum(_mm256_add_ps(acc[m], accm[m]));
+}
+
+#define FUSED(name, T) \
+	static AVX2 float name##1(const void *r, int64_t c, const float *x) \
+	{ return fused1_t(T, r, c, x); } \
+	static AVX2 void name##4(const void *r, int64_t c, const float *x, float o[4]) \
+	{ fused4_t(T, r, c, x, o); }
+FUSED(fused_q8_0_, GGML_TYPE_Q8_0)
+FUSED(fused_q4_0_, GGML_TYPE_Q4_0)
+FUSED(fused_q4_1_, GGML_TYPE_Q4_1)
+FUSED(fused_f16_, GGML_TYPE_F16)
+#undef FUSED
+
 AVX2 void ops_rowdot_avx2(const void *row, uint32_t type, int64_t cols, const float *x,
 			  int64_t M, float *y, int64_t y_stride, float *scratch)
 {
 	const float *w = scratch;
 	int64_t m = 0;
 
+	float (*f1)(const void *, int64_t, const float *) = NULL;
+	void (*f4)(const void *, int64_t, const float *, float[4]) = NULL;
+
+	switch (type) {
+	case GGML_TYPE_Q8_0: f1 = fused_q8_0_1; f4 = fused_q8_0_4; break;
+	case GGML_TYPE_Q4_0: f1 = fused_q4_0_1; f4 = fused_q4_0_4; break;
+	case GGML_TYPE_Q4_1: f1 = fused_q4_1_1; f4 = fused_q4_1_4; break;
+	case GGML_TYPE_F16:
+		if (cols % 32 == 0) {
+			f1 = fused_f16_1;
+			f4 = fused_f16_4;
+		}
+		break;
+	default: break;
+	}
+	if (f1) {
+		for (; m + 4 <= M; m += 4) {
+			float out[4];
+
+			f4(row, cols, x + m * cols, out);
+			for (int k = 0; k < 4; k++)
+				y[(m + k) * y_stride] = out[k];
+		}
+		for (; m < M; m++)
+			y[m * y_stride] = f1(row, cols, x + m * cols);
+		return;
+	}
 	switch (type) {
 	case GGML_TYPE_F32: w = row; break;
 	case GGML_TYPE_F16: widen_f16(row, scratch, cols); break;
-	case GGML_TYPE_Q8_0: widen_q8_0(row, scratch, cols); break;
-	case GGML_TYPE_Q4_0: widen_q4_0(row, scratch, cols); break;
-	case GGML_TYPE_Q4_1: widen_q4_1(row, scratch, cols); break;
 	default: dequantize_row(type, row, scratch, cols); break;
 	}
 	for (; m + 4 <= M; m += 4) {

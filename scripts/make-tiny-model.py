@@ -5,10 +5,12 @@
     make-tiny-model.py OUTDIR QUANT_DUMP
 
 Writes OUTDIR/tiny-{f32,f16,q8_0,q4_k}.gguf (qwen2: GQA 8/2 heads, QKV
-bias, NeoX RoPE) and OUTDIR/tiny-llama-q8_0.gguf (llama: no bias, normal
-RoPE), plus OUTDIR/bad-*.gguf with one defect each (for the loader's
-error messages). All come from the same seeded float weights, so the files are
-byte-for-byte reproducible. Q8_0 is quantised with gguf.quants; Q4_K with
+bias, NeoX RoPE; q4_k has a tied output), OUTDIR/tiny-llama-q8_0.gguf
+(llama: no bias, normal RoPE), OUTDIR/tiny-llama-q4_1.gguf (Q4_1 matrices
+and a tied Q8_0 embedding, shaped like the SmolLM2 demo model), and
+OUTDIR/bad-*.gguf with one defect each (for the loader's error messages).
+All come from seeded float weights, so the files are byte-for-byte
+reproducible. Q8_0/Q4_1 are quantised with gguf.quants; Q4_K with
 our own quantiser (QUANT_DUMP = build/tests/quant_dump, as gguf-py has no
 Q4_K quantiser). The vocabulary is the 256 GPT-2 byte symbols, BPE merges
 learned from a short text and the three Qwen control tokens, so the tokenizer
@@ -174,6 +176,12 @@ def main():
     write(f"{outdir}/tiny-q4_k.gguf", "qwen2", tied, q4k_mix, tok, quant_dump)
     llama = weights(n_vocab, bias=False)
     write(f"{outdir}/tiny-llama-q8_0.gguf", "llama", llama, only_2d(T.Q8_0), tok, quant_dump)
+    # shaped like the SmolLM2 demo model: Q4_1 matrices, Q8_0 tied embedding
+    tied = {k: v for k, v in llama.items() if k != "output.weight"}
+    tied["token_embd.weight"] = llama["output.weight"]
+    write(f"{outdir}/tiny-llama-q4_1.gguf", "llama", tied,
+          lambda name, arr: T.F32 if arr.ndim != 2 else T.Q8_0 if name.startswith("token_embd")
+          else T.Q4_1, tok, quant_dump)
 
     # broken variants for the loader's error paths (tests/test_model.c)
     f16 = only_2d(T.F16)

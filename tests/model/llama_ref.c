@@ -5,6 +5,7 @@
  * one batch, then decodes greedily, one token per llama_decode().
  *
  *   llama_ref MODEL N_GEN OUT.f32 ID [ID ...]  > OUT.txt
+ *   llama_ref --tokenize MODEL TEXT            (ids of TEXT, specials parsed)
  *
  * OUT.f32: little-endian f32 rows of n_vocab logits, one per evaluated
  * position in order (P prompt rows, then N_GEN-1 rows for the generated
@@ -16,6 +17,7 @@
  * left against our f32 forward are llama.cpp's activation quantisation in
  * the quantised dot products and summation order.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,13 @@ static void quiet(enum ggml_log_level level, const char *text, void *ud)
 		fputs(text, stderr);
 }
 
+static bool no_progress(float progress, void *ud)
+{
+	(void)progress;
+	(void)ud;
+	return true;
+}
+
 static int argmax(const float *x, int n)
 {
 	int best = 0;
@@ -39,8 +48,34 @@ static int argmax(const float *x, int n)
 	return best;
 }
 
+static int tokenize(const char *path, const char *text)
+{
+	struct llama_model_params mp = llama_model_default_params();
+
+	mp.progress_callback = no_progress;
+	mp.vocab_only = true;
+	struct llama_model *model = llama_model_load_from_file(path, mp);
+	if (!model)
+		return 1;
+	const struct llama_vocab *vocab = llama_model_get_vocab(model);
+	int n = (int)strlen(text) + 16;
+	llama_token *ids = calloc((size_t)n, sizeof(*ids));
+
+	n = llama_tokenize(vocab, text, (int32_t)strlen(text), ids, n, false, true);
+	for (int i = 0; i < n; i++)
+		printf("%s%d", i ? " " : "", ids[i]);
+	printf("\n");
+	free(ids);
+	llama_model_free(model);
+	return n < 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "--tokenize")) {
+		llama_log_set(quiet, NULL);
+		return tokenize(argv[2], argv[3]);
+	}
 	if (argc < 5) {
 		fprintf(stderr, "usage: llama_ref MODEL N_GEN OUT.f32 ID [ID ...]\n");
 		return 2;
@@ -55,6 +90,8 @@ int main(int argc, char **argv)
 	llama_log_set(quiet, NULL);
 	llama_backend_init();
 	struct llama_model_params mp = llama_model_default_params();
+
+	mp.progress_callback = no_progress;
 	struct llama_model *model = llama_model_load_from_file(argv[1], mp);
 	if (!model) {
 		fprintf(stderr, "llama_ref: cannot load %s\n", argv[1]);
