@@ -56,30 +56,7 @@ ensure_tools() {
 # The source packages come from sid / trixie-backports, added with a low pin so
 # that nothing is ever installed or upgraded from them: we only download.
 ensure_source_suites() {
-	local src=/etc/apt/sources.list.d/kernel-src.sources pin=/etc/apt/preferences.d/kernel-src-low
-	if [ -f "$src" ] && [ -f "$pin" ]; then return 0; fi
-	[ "$(id -u)" -eq 0 ] || die "need $src and $pin (see ../shared/docs/kernel-recipe.md), run as root once"
-	local mirror
-	mirror=$(grep -hoE '^(URIs:|deb) +[a-z]+://[^ ]+' /etc/apt/sources.list.d/*.sources \
-		/etc/apt/sources.list 2>/dev/null | grep -oE '[a-z]+://[^ ]+' | head -1)
-	[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
-	cat >"$src" <<EOT
-Types: deb
-URIs: $mirror
-Suites: sid trixie-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOT
-	cat >"$pin" <<'EOT'
-Package: *
-Pin: release n=sid
-Pin-Priority: 50
-
-Package: *
-Pin: release n=trixie-backports
-Pin-Priority: 50
-EOT
-	apt-get update >"$KERNEL_WORK/apt-update.log" 2>&1 || die "apt-get update failed"
+	"$(dirname "${BASH_SOURCE[0]}")/../apt-kernel-src.sh" || die "cannot add the kernel source suites"
 }
 
 # Sets DEB (path) and PKGVER (Debian version) for linux-source-$KVER, downloading
