@@ -452,23 +452,12 @@ static void attn_worker(void *arg, int ith, int nth)
 		const float *vc = c->v_cache + lofs + (size_t)(h / group) * hd;
 		float *out = c->att + (size_t)b * qd + (size_t)h * hd;
 
-		for (int t = 0; t < T; t++) {
-			const float *k = kc + (size_t)t * kvd;
-			float s = 0.0f;
-
-			for (int i = 0; i < hd; i++)
-				s += q[i] * k[i];
-			sc[t] = s * scale;
-		}
+		for (int t = 0; t < T; t++)
+			sc[t] = ops_dot_f32(c->isa, q, kc + (size_t)t * kvd, hd) * scale;
 		ops_softmax(sc, T);
 		memset(out, 0, (size_t)hd * sizeof(float));
-		for (int t = 0; t < T; t++) {
-			const float *v = vc + (size_t)t * kvd;
-			float p = sc[t];
-
-			for (int i = 0; i < hd; i++)
-				out[i] += p * v[i];
-		}
+		for (int t = 0; t < T; t++)
+			ops_axpy_f32(c->isa, out, sc[t], vc + (size_t)t * kvd, hd);
 	}
 }
 

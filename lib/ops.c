@@ -309,6 +309,39 @@ int ops_matmul_ggml_act(struct threadpool *tp, enum ops_isa isa, const struct qm
 	return rc;
 }
 
+float ops_dot_f32(enum ops_isa isa, const float *a, const float *b, int n)
+{
+	float s = 0.0f;
+
+	switch (isa) {
+#if defined(__x86_64__)
+	case OPS_ISA_AVX2: return ops_dot_f32_avx2(a, b, n);
+#endif
+#if defined(__aarch64__)
+	case OPS_ISA_NEON: return ops_dot_f32_neon(a, b, n);
+#endif
+	default: break;
+	}
+	for (int i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+void ops_axpy_f32(enum ops_isa isa, float *y, float a, const float *x, int n)
+{
+	switch (isa) {
+#if defined(__x86_64__)
+	case OPS_ISA_AVX2: ops_axpy_f32_avx2(y, a, x, n); return;
+#endif
+#if defined(__aarch64__)
+	case OPS_ISA_NEON: ops_axpy_f32_neon(y, a, x, n); return;
+#endif
+	default: break;
+	}
+	for (int i = 0; i < n; i++)
+		y[i] += a * x[i];
+}
+
 void ops_rmsnorm(float *out, const float *x, const float *w, int n, float eps)
 {
 	double sum = 0.0;

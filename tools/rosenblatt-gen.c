@@ -285,6 +285,7 @@ struct gen {
 	size_t logits_cap;
 	int n_vocab;
 	int32_t eos;
+	int32_t unevaluated;	/* last sampled token not in the cache (-1: none) */
 	/* timing */
 	double prompt_ms, gen_ms;
 	long prompt_tokens, gen_tokens;
@@ -367,6 +368,7 @@ static int generate(struct gen *g)
 	int n_max = g->o->n_predict;
 
 	tok_stream_init(&st, TOK_DECODE_SKIP_CONTROL);
+	g->unevaluated = -1;
 	for (int i = 0; n_max < 0 || i < n_max; i++) {
 		double t0 = now_ms();
 		int32_t id = sampler_sample(g->smp, g->logits);
@@ -390,10 +392,13 @@ static int generate(struct gen *g)
 			fwrite(out.data, 1, out.len, stdout);
 		}
 		fflush(stdout);
-		if (n_max >= 0 && i == n_max - 1)
-			break;	/* the last token is not evaluated (as llama-cli) */
+		if (n_max >= 0 && i == n_max - 1) {
+			g->unevaluated = id;	/* not evaluated (as llama-cli) */
+			break;
+		}
 		if (g->c->n_past >= g->c->n_ctx) {
 			fprintf(stderr, "\nrosenblatt-gen: context full (%d tokens)\n", g->c->n_ctx);
+			g->unevaluated = id;
 			break;
 		}
 		if (eval(g, &id, 1, false)) {
@@ -426,12 +431,12 @@ static bool ids_push(struct tok_ids *v, int32_t id)
 	return true;
 }
 
-/* Text to ids, special tokens parsed; BOS first when the model wants it. */
+/* Append the ids of text, special tokens parsed; BOS first when the
+ * model wants it and add_bos is set. */
 static int encode(struct gen *g, const char *text, bool add_bos, struct tok_ids *ids)
 {
 	char err[TOK_ERR_LEN] = "out of memory";
 
-	ids->n = 0;
 	if (add_bos && tokenizer_add_bos(g->tok) && tokenizer_bos(g->tok) >= 0 &&
 	    !ids_push(ids, tokenizer_bos(g->tok)))
 		goto fail;
@@ -532,6 +537,13 @@ static int run_chat(struct gen *g)
 		char *turn = chat_user_turn(first ? system : NULL, msg, !first);
 		struct tok_ids ids = { 0 };
 
+		/* a reply cut by -n: its last token still has to enter the cache */
+		if (!first && g->unevaluated >= 0 && !is_stop(g, g->unevaluated) &&
+		    !ids_push(&ids, g->unevaluated)) {
+			free(turn);
+			rc = -1;
+			break;
+		}
 		if (!turn || encode(g, turn, first, &ids)) {
 			free(turn);
 			rc = -1;

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Matmul kernel microbenchmark (`make bench-matmul`, not a test): ns per
+ * weight per token for each weight type, kernel set and batch size, one
+ * thread, on a 4864 x 1792 matrix (Qwen2.5-0.5B-like FFN rows).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "ggml_types.h"
+#include "ops.h"
+#include "quant.h"
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static float frand(void)
+{
+	return (float)rand() / RAND_MAX - 0.5f;
+}
+
+int main(void)
+{
+	const int rows = 4864, cols = 1792, Ms[] = { 1, 4, 32 };
+	const uint32_t types[] = {
+		GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
+		GGML_TYPE_Q5_0, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K,
+	};
+	float *f = malloc(sizeof(float) * cols), *x = malloc(sizeof(float) * cols * 32);
+	float *y = malloc(sizeof(float) * rows * 32);
+	struct threadpool *tp = threadpool_new(1);
+
+	if (!f || !x || !y || !tp)
+		return 1;
+	for (int i = 0; i < cols * 32; i++)
+		x[i] = frand();
+	printf("%-5s %3s %s\n", "type", "M", "ns/weight/token per kernel set");
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		uint64_t rb;
+		struct qmat w;
+
+		ggml_row_size(types[t], cols, &rb);
+		unsigned char *d = malloc(rb * rows);
+
+		if (!d)
+			return 1;
+		/* real blocks where we can quantise, else random bytes (speed only) */
+		for (size_t i = 0; i < rb * rows; i++)
+			d[i] = (unsigned char)rand();
+		if (quantize_supported(types[t]))
+			for (int r = 0; r < rows; r++) {
+				for (int c = 0; c < cols; c++)
+					f[c] = frand();
+				quantize_row(types[t], f, d + r * rb, cols);
+			}
+		qmat_init(&w, d, types[t], rows, cols);
+		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
+			printf("%-5s %3d", ggml_type_name(types[t]), Ms[mi]);
+			for (int isa = 0; isa < OPS_ISA_COUNT; isa++) {
+				if (!ops_isa_available(isa))
+					continue;
+				int reps = isa == OPS_ISA_REF ? 2 : 8;
+				double t0 = now();
+
+				for (int k = 0; k < reps; k++)
+					ops_matmul(tp, isa, &w, x, Ms[mi], y);
+				double dt = (now() - t0) / reps;
+
+				printf("  %s %.3f", ops_isa_name(isa),
+				       dt * 1e9 / ((double)rows * cols * Ms[mi]));
+			}
+			printf("\n");
+		}
+		free(d);
+	}
+	threadpool_free(tp);
+	free(f);
+	free(x);
+	free(y);
+	return 0;
+}
