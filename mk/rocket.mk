@@ -15,3 +15,10 @@ $(BUILD)/obj/tests/test_rocket_matmul.o: CFLAGS += $(ROCKET_UAPI_CFLAGS)
 .PHONY: kernel-patches
 kernel-patches:
 	@kernel/patches/rocket/make-series.sh
+
+# Apply the series to 7.3 and 7.2 trees, build after each patch (arm64 W=1,
+# x86_64 COMPILE_TEST), checkpatch, KUnit under qemu. Needs the kernel trees
+# of shared/docs/kernel-recipe.md (ROCKET_KBUILD); not part of `make check`.
+.PHONY: kernel-check
+kernel-check:
+	@kernel/patches/rocket/check-series.sh

@@ -178,16 +178,14 @@ static const struct args_case args_cases[] = {
 	{ "null array", { 0, 1, 88, 0, 0 }, -EFAULT },
 };
 
+static size_t cur;	/* table row of the running case */
+
 static void test_check_args(void)
 {
-	size_t i;
+	const struct args_case *c = &args_cases[cur];
+	int ret = rocket_matmul_check_args(&c->args);
 
-	for (i = 0; i < sizeof(args_cases) / sizeof(args_cases[0]); i++) {
-		const struct args_case *c = &args_cases[i];
-		int ret = rocket_matmul_check_args(&c->args);
-
-		CHECKF(ret == c->err, "%s: %d, expected %d", c->name, ret, c->err);
-	}
+	CHECKF(ret == c->err, "%s: %d, expected %d", c->name, ret, c->err);
 }
 
 /* ---- copying one element ------------------------------------------------- */
@@ -219,7 +217,7 @@ static void test_copy(void)
 	static u8 mem[3 * 4096];
 	size_t i;
 
-	for (i = 0; i < sizeof(copy_cases) / sizeof(copy_cases[0]); i++) {
+	for (i = cur; i == cur; i++) {
 		const struct copy_case *c = &copy_cases[i];
 		struct drm_rocket_submit_matmul args = {
 			.matmuls = (uintptr_t)mem,
@@ -451,7 +449,7 @@ static void test_prepare(void)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(prep_cases) / sizeof(prep_cases[0]); i++) {
+	for (i = cur; i == cur; i++) {
 		const struct prep_case *c = &prep_cases[i];
 		struct drm_rocket_matmul mm = base_mm();
 		struct rocket_matmul_prep prep;
@@ -634,12 +632,30 @@ static void test_layout_emit(void)
 	free(buf);
 }
 
+#define ROWS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* One TAP case per table row, named after it. */
+static void run_rows(const char *what, size_t rows, const char *(*name)(size_t),
+		     void (*fn)(void))
+{
+	char buf[160];
+
+	for (cur = 0; cur < rows; cur++) {
+		snprintf(buf, sizeof(buf), "%s: %s", what, name(cur));
+		tap_run(buf, fn);
+	}
+}
+
+static const char *args_name(size_t i) { return args_cases[i].name; }
+static const char *copy_name(size_t i) { return copy_cases[i].name; }
+static const char *prep_name(size_t i) { return prep_cases[i].name; }
+
 int main(void)
 {
 	RUN(test_uapi_layout);
-	RUN(test_check_args);
-	RUN(test_copy);
-	RUN(test_prepare);
+	run_rows("header", ROWS(args_cases), args_name, test_check_args);
+	run_rows("copy", ROWS(copy_cases), copy_name, test_copy);
+	run_rows("descriptor", ROWS(prep_cases), prep_name, test_prepare);
 	RUN(test_split);
 	RUN(test_layout_emit);
 	return tap_done();

@@ -7,7 +7,8 @@
 #   KSRC=/path/to/linux-source-7.3 kernel/patches/rocket/make-series.sh
 #
 # KSRC is an unpacked upstream tree (Debian linux-source-7.2/7.3; no git
-# history needed): only drivers/accel/rocket/ and the uAPI header are read.
+# history needed): only drivers/accel/rocket/ and the uAPI header are read,
+# from the git revision KSRC_REV if set (default: branch `pristine` if any).
 # The series is built in a scratch git repository holding just those files,
 # with fixed dates, so the output is reproducible; the blob ids in the
 # patches are those of the upstream files, so `git am` applies them to a
@@ -30,7 +31,7 @@ if [ -z "$KSRC" ] || [ ! -f "$KSRC/drivers/accel/rocket/rocket_job.c" ]; then
 	exit 1
 fi
 
-author=${ROCKET_PATCH_AUTHOR:-"Rosenblatt project <rosenblatt@example.invalid>"}
+author=${ROCKET_PATCH_AUTHOR:-${SIGNOFF:-"Rosenblatt project <rosenblatt@example.invalid>"}}
 tags="Assisted-by: Claude:claude-opus-4"
 if [ -n "${SIGNOFF:-}" ]; then
 	tags="$tags
@@ -41,8 +42,19 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 repo=$work/linux
 mkdir -p "$repo/drivers/accel" "$repo/include/uapi/drm"
-cp -r "$KSRC/drivers/accel/rocket" "$repo/drivers/accel/"
-cp "$KSRC/include/uapi/drm/rocket_accel.h" "$repo/include/uapi/drm/"
+# A git tree with a `pristine` branch (kernel-recipe.md) is read from that
+# branch, so a tree with the series applied still gives the upstream base.
+KSRC_REV=${KSRC_REV:-}
+if [ -z "$KSRC_REV" ] && git -C "$KSRC" rev-parse -q --verify pristine >/dev/null 2>&1; then
+	KSRC_REV=pristine
+fi
+if [ -n "$KSRC_REV" ]; then
+	git -C "$KSRC" archive "$KSRC_REV" drivers/accel/rocket \
+		include/uapi/drm/rocket_accel.h | tar -x -C "$repo"
+else
+	cp -r "$KSRC/drivers/accel/rocket" "$repo/drivers/accel/"
+	cp "$KSRC/include/uapi/drm/rocket_accel.h" "$repo/include/uapi/drm/"
+fi
 
 export GIT_AUTHOR_DATE="2026-11-23T12:00:00Z" GIT_COMMITTER_DATE="2026-11-23T12:00:00Z"
 export GIT_AUTHOR_NAME="${author% <*}" GIT_AUTHOR_EMAIL="${author##*<}"

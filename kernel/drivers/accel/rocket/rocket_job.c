@@ -1071,7 +1071,8 @@ int rocket_ioctl_submit_matmul(struct drm_device *dev, void *data, struct drm_fi
 	if (ret)
 		goto out_free_jobs;
 
-	dma_sync_sgtable_for_device(dev->dev, regcmd_bo->base.sgt, DMA_TO_DEVICE);
+	/* Mapped bidirectional by the shmem helper, like user BOs (FINI_BO). */
+	dma_sync_sgtable_for_device(dev->dev, regcmd_bo->base.sgt, DMA_BIDIRECTIONAL);
 
 	/* 4. Queue them all, or none. */
 	ret = rocket_matmul_queue(rdev, jobs, group, job_count, &pushed);
