@@ -35,3 +35,33 @@ bool chat_is_stop_text(const char *text, unsigned long len)
 			return true;
 	return false;
 }
+
+static const char *find_mem(const char *h, size_t hl, const char *n)
+{
+	size_t nl = strlen(n);
+
+	for (size_t i = 0; i + nl <= hl; i++)
+		if (!memcmp(h + i, n, nl))
+			return h + i;
+	return NULL;
+}
+
+char *chat_template_default_system(const char *tmpl, unsigned long len)
+{
+	static const char open[] = "<|im_start|>system\n", close[] = "<|im_end|>";
+	const char *p = tmpl, *end = tmpl + len;
+
+	while (tmpl && (p = find_mem(p, (size_t)(end - p), open))) {
+		const char *s = p + strlen(open);
+		const char *e = find_mem(s, (size_t)(end - s), close);
+
+		if (!e)
+			break;
+		if (e > s && !memchr(s, '\'', (size_t)(e - s)) && !memchr(s, '"', (size_t)(e - s)) &&
+		    !memchr(s, '{', (size_t)(e - s)) && !memchr(s, '}', (size_t)(e - s)) &&
+		    !memchr(s, '+', (size_t)(e - s)))
+			return strndup(s, (size_t)(e - s));
+		p = s;
+	}
+	return NULL;
+}

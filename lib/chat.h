@@ -22,6 +22,16 @@
  */
 char *chat_user_turn(const char *system, const char *message, bool close_previous);
 
+/*
+ * The system message a ChatML chat template (GGUF tokenizer.chat_template,
+ * len bytes) inserts when the conversation has none: the first
+ * "<|im_start|>system\n...<|im_end|>" in it whose text is a literal (no
+ * quote, brace or '+', i.e. no template code). SmolLM2-Instruct's is "You
+ * are a helpful AI assistant named SmolLM, trained by Hugging Face",
+ * Qwen2.5-Instruct's CHAT_QWEN_DEFAULT_SYSTEM. malloc'd; NULL if none.
+ */
+char *chat_template_default_system(const char *tmpl, unsigned long len);
+
 /* Token texts that end an assistant reply. */
 bool chat_is_stop_text(const char *text, unsigned long len);
 

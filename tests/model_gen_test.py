@@ -141,8 +141,18 @@ def main():
         report(r.returncode == 0 and r.stdout.split("\n")[:2] ==
                ["The capital of France is Paris.", "The capital of Germany is Berlin."],
                "SmolLM2-135M Q4_1 chat: two turns, Paris then Berlin", r.stdout + r.stderr)
+        # no -sys: the system message of the model's chat template, as
+        # transformers' apply_chat_template writes it (the ids above)
+        r = gen("-m", smol, "-cnv", "--temp", "0", "-n", "16", "--verbose",
+                stdin="What is the capital of France?\n")
+        turns = [l.split(":", 1)[1].split() for l in r.stderr.splitlines()
+                 if l.startswith("turn ids")]
+        report(r.returncode == 0 and turns == [ids.split()] and
+               r.stdout.startswith("The capital of France is Paris."),
+               "SmolLM2-135M Q4_1 chat: default system message from its chat template",
+               r.stdout + r.stderr)
     else:
-        for what in ("ids", "chat"):
+        for what in ("ids", "chat", "default system"):
             n += 1
             print(f"ok {n} - SmolLM2 demo model {what} # SKIP not installed (scripts/deps.sh model)")
 

@@ -54,8 +54,10 @@ static void usage(FILE *f)
 "  -p, --prompt TEXT        prompt (special tokens like <|im_start|> are parsed)\n"
 "  -f, --file FILE          read the prompt from FILE\n"
 "      --prompt-ids \"1 2 3\" prompt as token ids (works without a tokenizer)\n"
-"  -sys, --system-prompt T  system message for chat mode (default for qwen2\n"
-"                           models: Qwen2.5's \"You are Qwen, ...\"; none otherwise)\n"
+"  -sys, --system-prompt T  system message for chat mode (default: the one the\n"
+"                           model's chat template adds, e.g. SmolLM2's \"You are a\n"
+"                           helpful AI assistant named SmolLM, ...\"; qwen2 models\n"
+"                           without a template: Qwen2.5's \"You are Qwen, ...\")\n"
 "  -cnv, --chat             chat: ChatML turns, one user message per stdin line\n"
 "                           (-p, when given, is the first message); the KV cache\n"
 "                           is kept across turns\n"
@@ -513,8 +515,15 @@ static int run_chat(struct gen *g)
 	size_t cap = 0;
 	bool first = true;
 	int rc = 0;
+	char *tmpl_system = NULL;
+	struct gguf_str tmpl;
 
-	if (!system && g->m->cfg.arch == MODEL_ARCH_QWEN2)
+	/* no -sys: what the model's chat template puts there (SmolLM2's
+	 * "You are a helpful AI assistant named SmolLM, ..."), as
+	 * transformers' apply_chat_template does; Qwen2.5's without one */
+	if (!system && gguf_get_str(g->m->gguf, "tokenizer.chat_template", &tmpl))
+		system = tmpl_system = chat_template_default_system(tmpl.ptr, tmpl.len);
+	else if (!system && g->m->cfg.arch == MODEL_ARCH_QWEN2)
 		system = CHAT_QWEN_DEFAULT_SYSTEM;
 	for (;;) {
 		const char *msg;
@@ -566,6 +575,7 @@ static int run_chat(struct gen *g)
 		first = false;
 	}
 	free(line);
+	free(tmpl_system);
 	return rc;
 }
 
