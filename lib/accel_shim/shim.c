@@ -2,9 +2,11 @@
 /*
  * librocket-shim.so: an EMULATED Rockchip rocket NPU device, in the manner of
  * Mesa's drm-shim. Preloaded (LD_PRELOAD) into a process, it fakes
- * /dev/accel/accel0.. (open, close, ioctl, mmap, munmap, the stat family, the
- * sysfs uevent files) and implements the rocket uAPI on top of the strict NPU
- * simulator (lib/npu_sim.h). See docs/emulator.md.
+ * /dev/accel/accel0, the one device mainline rocket registers over all NPU
+ * cores (open, close, ioctl, mmap, munmap, the stat family, the sysfs uevent
+ * files) and implements the rocket uAPI on top of the strict NPU simulator
+ * (lib/npu_sim.h). ROSENBLATT_SHIM_UPSTREAM=1 emulates the unpatched
+ * upstream driver instead of our series. See docs/emulator.md.
  *
  * It is not hardware and says so: DRM_IOCTL_VERSION's desc names the
  * Rosenblatt emulator. Model of the kernel it follows (7.3 rocket + our
@@ -12,14 +14,16 @@
  * per open file, BO IOVAs first-fit from 0 page aligned, mmap through a fake
  * offset, jobs run their tasks in order on one core with the mainline task
  * start (PC_BASE_ADDRESS / REGISTER_AMOUNTS per task, npu_sim_run_task()).
- * Jobs execute synchronously inside the submitting ioctl (so PREP_BO never
- * has to wait); see the document for every other difference.
+ * Jobs run asynchronously on one worker thread per emulated core, with the
+ * kernel's references, implicit fences and PREP_BO waits; see the document
+ * for every difference.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -31,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <drm/rocket_accel.h>
@@ -129,6 +134,14 @@ int shim_fault_hit(const char *what, unsigned long count)
 #define MAX_COPY (64u << 20)		/* largest array the emulator copies in */
 
 struct shim_domain;
+struct shim_job;
+
+/* An unfinished job's fence on a BO (one dma_resv entry). */
+struct shim_fence {
+	struct shim_job *job;
+	int write;			/* DMA_RESV_USAGE_WRITE, else READ */
+	struct shim_fence *next;
+};
 
 struct shim_bo {
 	int refs;			/* under g_lock */
@@ -142,6 +155,7 @@ struct shim_bo {
 	uint64_t mmap_off;
 	struct shim_bo *dom_next;	/* domain list, sorted by dma */
 	struct shim_bo *dev_next;	/* device list (mmap offsets) */
+	struct shim_fence *fences;	/* of unfinished jobs */
 };
 
 struct shim_domain {
@@ -150,9 +164,33 @@ struct shim_domain {
 	unsigned int nbos;
 };
 
+/* A queued job (struct rocket_job). All fields but the statistics under g_lock. */
+struct shim_job {
+	int refs;
+	struct shim_job *qnext;		/* its core's queue */
+	struct shim_dev *dev;
+	struct shim_domain *dom;	/* reference */
+	struct shim_task *tasks;
+	uint32_t ntasks;
+	struct shim_bo **bos;		/* references: nin in BOs, then nout out BOs */
+	uint32_t nin, nout;
+	struct shim_job **deps;		/* references to the jobs it waits for */
+	uint32_t ndeps, capdeps;
+	unsigned int core;
+	int done;			/* its finished fence has signalled */
+	unsigned long jobno;
+	int timeout_fault;
+	unsigned int delay_ms;
+};
+
+/* One emulated NPU core: a worker thread running its queue in order. */
 struct shim_core {
-	pthread_mutex_t lock;
-	unsigned long jobs, tasks, faults;
+	struct shim_dev *dev;
+	pthread_t thread;
+	int started;
+	struct shim_job *head, *tail;
+	unsigned int queued;
+	unsigned long jobs, tasks, faults;	/* worker only */
 };
 
 struct shim_dev {
@@ -161,7 +199,7 @@ struct shim_dev {
 	uint64_t next_mmap_off;
 	struct shim_bo *bos;
 	struct shim_core cores[SHIM_MAX_CORES];
-	atomic_uint next_core;
+	unsigned int next_core;
 };
 
 struct shim_file {
@@ -170,18 +208,39 @@ struct shim_file {
 	struct shim_bo **handles;	/* [0] unused */
 	uint32_t nhandles;
 	int fd;
+	/* last job of each drm_sched entity: [0] shared, [1 + c] core c's */
+	struct shim_job *ent_last[1 + SHIM_MAX_CORES];
 };
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cond;		/* CLOCK_MONOTONIC; job queued or finished */
+static unsigned long g_inflight;	/* queued or running jobs */
+static int g_upstream;			/* ROSENBLATT_SHIM_UPSTREAM=1 */
 static struct shim_file *g_fds[MAX_FDS];
 static struct shim_dev g_devs[SHIM_MAX_DEVS];
 static int g_ndevs;
 static atomic_ulong g_allocs, g_jobs;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
+static void cond_init(void)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&g_cond, &a);
+	pthread_condattr_destroy(&a);
+}
+
+/*
+ * fork(): the worker threads do not exist in the child, so the device is
+ * idle first (queued jobs finish), and the child starts its own workers.
+ */
 static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&g_lock);
+	while (g_inflight)
+		pthread_cond_wait(&g_cond, &g_lock);
 }
 
 static void atfork_parent(void)
@@ -192,22 +251,30 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	pthread_mutex_unlock(&g_lock);
-	/* Core locks may be held by threads that do not exist in the child. */
+	cond_init();
 	for (int d = 0; d < g_ndevs; d++)
-		for (int c = 0; c < SHIM_MAX_CORES; c++)
-			pthread_mutex_init(&g_devs[d].cores[c].lock, NULL);
+		for (int c = 0; c < SHIM_MAX_CORES; c++) {
+			g_devs[d].cores[c].started = 0;
+			g_devs[d].cores[c].head = g_devs[d].cores[c].tail = NULL;
+			g_devs[d].cores[c].queued = 0;
+		}
 }
 
 static void g_init(void)
 {
 	real_init();
-	g_ndevs = env_int("ROSENBLATT_SHIM_DEVICES", 1, 1, SHIM_MAX_DEVS);
+	cond_init();
+	/* One DRM device, the facade over all cores, as rocket registers it. */
+	g_ndevs = 1;
+#ifdef SHIM_HAVE_MATMUL
+	g_upstream = env_int("ROSENBLATT_SHIM_UPSTREAM", 0, 0, 1);
+#else
+	g_upstream = 1;	/* built without our uAPI header: only upstream's driver */
+#endif
 	for (int d = 0; d < SHIM_MAX_DEVS; d++) {
 		g_devs[d].minor = d;
 		g_devs[d].ncores = env_int("ROSENBLATT_SHIM_CORES", 3, 1, SHIM_MAX_CORES);
 		g_devs[d].next_mmap_off = MMAP_OFFSET_START;
-		for (int c = 0; c < SHIM_MAX_CORES; c++)
-			pthread_mutex_init(&g_devs[d].cores[c].lock, NULL);
 	}
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
@@ -525,13 +592,27 @@ static int ioctl_create_bo(struct shim_file *f, void *data)
 	struct shim_bo *bo;
 	int ret = 0;
 
-	if (args->size == 0)
-		return -EINVAL;
 	if (shim_fault_hit("alloc", atomic_fetch_add(&g_allocs, 1) + 1))
 		return -ENOMEM;
+	/*
+	 * Size 0: our series refuses it up front; upstream has no check and
+	 * drm_gem_shmem_create() fails in drm_gem_create_mmap_offset(), whose
+	 * drm_mm_insert_node() of 0 pages returns -ENOSPC.
+	 */
+	if (args->size == 0)
+		return g_upstream ? -ENOSPC : -EINVAL;
 	bo = shim_bo_alloc(f, args->size, &ret);
 	if (!bo)
 		return ret;
+	/*
+	 * Upstream keeps iommu_map_sgtable()'s ssize_t result in an int: a BO
+	 * of 2 GiB or more looks like a failed mapping ("failed to map buffer")
+	 * and CREATE_BO returns -ENOMEM. Our series uses a ssize_t.
+	 */
+	if (g_upstream && args->size > INT32_MAX) {
+		shim_bo_put(bo);
+		return -ENOMEM;
+	}
 	pthread_mutex_lock(&g_lock);
 	ret = handle_alloc_locked(f, bo, &args->handle);
 	if (ret)
@@ -544,19 +625,55 @@ static int ioctl_create_bo(struct shim_file *f, void *data)
 	return 0;
 }
 
+static int bo_busy_write_locked(const struct shim_bo *bo);
+
+/*
+ * PREP_BO's wait: dma_resv_wait_timeout(DMA_RESV_USAGE_WRITE) for the
+ * unfinished jobs that write the BO (readers do not count), with
+ * drm_timeout_abs_to_jiffies(): timeout_ns is absolute CLOCK_MONOTONIC; 0 or
+ * a time already past polls. Busy: -EBUSY when polling, -ETIMEDOUT when the
+ * time ran out.
+ */
+static int shim_prep_wait(struct shim_bo *bo, int64_t timeout_ns)
+{
+	struct timespec now, abs;
+	int poll = 1, ret = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (timeout_ns > 0 && timeout_ns > (int64_t)now.tv_sec * 1000000000 + now.tv_nsec) {
+		poll = 0;
+		abs.tv_sec = (time_t)(timeout_ns / 1000000000);
+		abs.tv_nsec = (long)(timeout_ns % 1000000000);
+	}
+	pthread_mutex_lock(&g_lock);
+	while (bo_busy_write_locked(bo)) {
+		if (poll) {
+			ret = -EBUSY;
+			break;
+		}
+		if (pthread_cond_timedwait(&g_cond, &g_lock, &abs) == ETIMEDOUT) {
+			ret = bo_busy_write_locked(bo) ? -ETIMEDOUT : 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+	return ret;
+}
+
 static int ioctl_prep_bo(struct shim_file *f, void *data)
 {
 	struct drm_rocket_prep_bo *args = data;
 	struct shim_bo *bo;
+	int ret;
 
 	if (args->reserved)
 		return -EINVAL;
 	bo = shim_bo_lookup_get(f, args->handle);
 	if (!bo)
 		return -ENOENT;
-	/* Jobs complete inside SUBMIT: nothing is ever pending here. */
+	ret = shim_prep_wait(bo, args->timeout_ns);
 	shim_bo_put(bo);
-	return 0;
+	return ret;
 }
 
 static int ioctl_fini_bo(struct shim_file *f, void *data)
@@ -595,7 +712,7 @@ static int copy_field(uint64_t uptr, __kernel_size_t *ulen, const char *s)
 	size_t n = *ulen < len ? *ulen : len;
 
 	*ulen = len;
-	if (n && shim_copy_to_user(uptr, s, n))
+	if (n && uptr && shim_copy_to_user(uptr, s, n))
 		return -EFAULT;
 	return 0;
 }
@@ -605,52 +722,441 @@ static int ioctl_version(struct shim_file *f, void *data)
 	struct drm_version *v = data;
 
 	(void)f;
-	v->version_major = SHIM_DRV_MAJOR;
-	v->version_minor = SHIM_DRV_MINOR;
+	/* Upstream leaves .major/.minor unset: 0.0.0; our series reports 1.1. */
+	v->version_major = g_upstream ? 0 : SHIM_DRV_MAJOR;
+	v->version_minor = g_upstream ? 0 : SHIM_DRV_MINOR;
 	v->version_patchlevel = 0;
 	if (copy_field((uintptr_t)v->name, &v->name_len, SHIM_DRV_NAME) ||
 	    copy_field((uintptr_t)v->date, &v->date_len, SHIM_DRV_DATE) ||
-	    copy_field((uintptr_t)v->desc, &v->desc_len, SHIM_DRV_DESC))
+	    copy_field((uintptr_t)v->desc, &v->desc_len,
+		       g_upstream ? SHIM_DRV_DESC_UPSTREAM : SHIM_DRV_DESC))
 		return -EFAULT;
 	return 0;
 }
 
-/* -- job execution -- */
+/* -- jobs: asynchronous, one worker thread per emulated core -- */
 
 /*
- * Run one job's tasks on one core, as rocket_job_run()/the IRQ thread do:
- * every task started with PC_BASE_ADDRESS = regcmd, REGISTER_AMOUNTS from
- * regcmd_count. The NPU sees the file's whole IOMMU domain (at most the
- * simulator's 64 buffers: the job's BOs and the regcmd BOs first).
- * Returns 0 (the job ran, faulted or timed out: as on hardware, SUBMIT does
- * not report that) or a negative errno before anything ran.
+ * The kernel's scheduling, reduced to what userspace can observe:
+ * - a job holds references on its BOs and on the file's domain until it has
+ *   finished (rocket_job_cleanup()), so GEM_CLOSE or close() of the file
+ *   while it is queued only drops the handle's reference;
+ * - implicit sync (drm_sched_job_add_implicit_dependencies()): a job waits
+ *   for the unfinished WRITE fences of the BOs it reads and for every
+ *   unfinished fence of the BOs it writes; its own fence goes to its out BOs
+ *   as WRITE (SUBMIT), and to the in BOs as READ too (SUBMIT_MATMUL);
+ * - one drm_sched entity per file (plus one per core for the parts of a
+ *   split matmul in our series): an entity's jobs run in order, one at a
+ *   time, on the core it was bound to while it has unfinished jobs; an idle
+ *   entity binds to the least loaded core (drm_sched_pick_best());
+ * - each core runs one job at a time (credit limit 1).
+ * A core's queue is FIFO in submission order and a job only depends on
+ * earlier jobs, so the earliest unfinished job can always run: no deadlock.
  */
-int shim_run_job(struct shim_file *f, const struct shim_task *tasks, uint32_t ntasks,
-		 struct shim_bo *const *prio, uint32_t nprio)
+
+static struct shim_job *job_get_locked(struct shim_job *job)
+{
+	job->refs++;
+	return job;
+}
+
+static void job_put_locked(struct shim_job *job)
+{
+	if (!job || --job->refs)
+		return;
+	for (uint32_t i = 0; i < job->ndeps; i++)
+		job_put_locked(job->deps[i]);
+	for (uint32_t i = 0; i < job->nin + job->nout; i++)
+		bo_put_locked(job->bos[i]);
+	domain_put_locked(job->dom);
+	free(job->deps);
+	free(job->bos);
+	free(job->tasks);
+	free(job);
+}
+
+static int job_add_dep_locked(struct shim_job *job, struct shim_job *dep)
+{
+	if (!dep || dep == job || dep->done)
+		return 0;
+	for (uint32_t i = 0; i < job->ndeps; i++)
+		if (job->deps[i] == dep)
+			return 0;
+	if (job->ndeps == job->capdeps) {
+		uint32_t n = job->capdeps ? job->capdeps * 2 : 8;
+		struct shim_job **nd = realloc(job->deps, n * sizeof(*nd));
+
+		if (!nd)
+			return -ENOMEM;
+		job->deps = nd;
+		job->capdeps = n;
+	}
+	job->deps[job->ndeps++] = job_get_locked(dep);
+	return 0;
+}
+
+static int job_writes(const struct shim_job *job, const struct shim_bo *bo)
+{
+	for (uint32_t i = job->nin; i < job->nin + job->nout; i++)
+		if (job->bos[i] == bo)
+			return 1;
+	return 0;
+}
+
+static int job_uses(const struct shim_job *job, const struct shim_bo *bo)
+{
+	for (uint32_t i = 0; i < job->nin + job->nout; i++)
+		if (job->bos[i] == bo)
+			return 1;
+	return 0;
+}
+
+/* rocket_jobs_conflict(): later reads what earlier writes, or writes what it touches. */
+static int jobs_conflict(const struct shim_job *earlier, const struct shim_job *later)
+{
+	for (uint32_t i = 0; i < later->nin + later->nout; i++) {
+		const struct shim_bo *bo = later->bos[i];
+
+		if (job_writes(earlier, bo) || (i >= later->nin && job_uses(earlier, bo)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Implicit dependencies on the unfinished fences of the job's BOs. */
+static int job_add_implicit_deps_locked(struct shim_job *job)
+{
+	int ret = 0;
+
+	for (uint32_t i = 0; i < job->nin + job->nout && !ret; i++) {
+		int write = job_writes(job, job->bos[i]);
+
+		for (struct shim_fence *fe = job->bos[i]->fences; fe && !ret; fe = fe->next)
+			if (write || fe->write)
+				ret = job_add_dep_locked(job, fe->job);
+	}
+	return ret;
+}
+
+static int bo_add_fence_locked(struct shim_bo *bo, struct shim_job *job, int write)
+{
+	struct shim_fence *fe;
+
+	for (fe = bo->fences; fe; fe = fe->next)
+		if (fe->job == job) {
+			fe->write |= write;
+			return 0;
+		}
+	fe = calloc(1, sizeof(*fe));
+	if (!fe)
+		return -ENOMEM;
+	fe->job = job;	/* no reference: the job removes its fences when it finishes */
+	fe->write = write;
+	fe->next = bo->fences;
+	bo->fences = fe;
+	return 0;
+}
+
+static void bo_remove_fences_locked(struct shim_bo *bo, const struct shim_job *job)
+{
+	for (struct shim_fence **pp = &bo->fences; *pp;) {
+		struct shim_fence *fe = *pp;
+
+		if (fe->job == job) {
+			*pp = fe->next;
+			free(fe);
+		} else {
+			pp = &fe->next;
+		}
+	}
+}
+
+/* PREP_BO's dma_resv_wait_timeout(DMA_RESV_USAGE_WRITE): unfinished writers? */
+static int bo_busy_write_locked(const struct shim_bo *bo)
+{
+	for (const struct shim_fence *fe = bo->fences; fe; fe = fe->next)
+		if (fe->write)
+			return 1;
+	return 0;
+}
+
+static void job_exec(struct shim_job *job, struct shim_core *core, unsigned int ci);
+
+static void *core_worker(void *arg)
+{
+	struct shim_core *core = arg;
+	struct shim_dev *dev = core->dev;
+	unsigned int ci = (unsigned int)(core - dev->cores);
+
+	pthread_mutex_lock(&g_lock);
+	for (;;) {
+		struct shim_job *job = core->head;
+		int ready = job != NULL;
+
+		for (uint32_t i = 0; ready && i < job->ndeps; i++)
+			ready = job->deps[i]->done;
+		if (!ready) {
+			pthread_cond_wait(&g_cond, &g_lock);
+			continue;
+		}
+		pthread_mutex_unlock(&g_lock);
+		job_exec(job, core, ci);
+		pthread_mutex_lock(&g_lock);
+		core->head = job->qnext;
+		if (!core->head)
+			core->tail = NULL;
+		core->queued--;
+		/* The finished fence signals: off every BO, dependencies released. */
+		job->done = 1;
+		for (uint32_t i = 0; i < job->nin + job->nout; i++)
+			bo_remove_fences_locked(job->bos[i], job);
+		for (uint32_t i = 0; i < job->ndeps; i++)
+			job_put_locked(job->deps[i]);
+		job->ndeps = 0;
+		g_inflight--;
+		pthread_cond_broadcast(&g_cond);
+		job_put_locked(job);	/* the queue's reference */
+	}
+	return NULL;
+}
+
+static int core_start_locked(struct shim_dev *dev, unsigned int ci)
+{
+	struct shim_core *core = &dev->cores[ci];
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int ret;
+
+	if (core->started)
+		return 0;
+	core->dev = dev;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Signals are the application's business, not the emulated NPU's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&core->thread, &attr, core_worker, core);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		return -ret;
+	core->started = 1;
+	return 0;
+}
+
+/* drm_sched_pick_best(): the core with the fewest queued jobs (rotating ties). */
+static unsigned int pick_core_locked(struct shim_dev *dev)
+{
+	unsigned int start = dev->next_core++ % (unsigned int)dev->ncores, best = start;
+
+	for (unsigned int i = 1; i < (unsigned int)dev->ncores; i++) {
+		unsigned int ci = (start + i) % (unsigned int)dev->ncores;
+
+		if (dev->cores[ci].queued < dev->cores[best].queued)
+			best = ci;
+	}
+	return best;
+}
+
+static int bo_list_lookup(struct shim_file *f, uint64_t uptr, uint32_t count, struct shim_bo **out,
+			  uint32_t *got)
+{
+	uint32_t *h;
+	int ret;
+
+	*got = 0;
+	if (!count)
+		return 0;
+	h = malloc(count * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	ret = shim_copy_from_user(h, uptr, count * sizeof(*h));
+	for (uint32_t i = 0; i < count && !ret; i++) {
+		out[i] = shim_bo_lookup_get(f, h[i]);
+		if (!out[i])
+			ret = -ENOENT;
+		else
+			(*got)++;
+	}
+	free(h);
+	return ret;
+}
+
+static struct shim_job *job_alloc(struct shim_file *f, uint32_t ntasks, uint32_t nbos)
+{
+	struct shim_job *job = calloc(1, sizeof(*job));
+
+	if (!job)
+		return NULL;
+	job->tasks = calloc(ntasks ? ntasks : 1, sizeof(*job->tasks));
+	job->bos = calloc(nbos ? nbos : 1, sizeof(*job->bos));
+	if (!job->tasks || !job->bos) {
+		free(job->tasks);
+		free(job->bos);
+		free(job);
+		return NULL;
+	}
+	job->refs = 1;
+	job->dev = f->dev;
+	job->ntasks = ntasks;
+	pthread_mutex_lock(&g_lock);
+	job->dom = f->dom;
+	f->dom->refs++;	/* rocket_iommu_domain_get() */
+	pthread_mutex_unlock(&g_lock);
+	/* Decided here, in the submitting thread (setenv() is not thread-safe). */
+	job->jobno = atomic_fetch_add(&g_jobs, 1) + 1;
+	job->timeout_fault = shim_fault_hit("timeout", job->jobno);
+	job->delay_ms = (unsigned int)env_int("ROSENBLATT_SHIM_JOB_DELAY_MS", 0, 0, 10000);
+	return job;
+}
+
+void shim_job_put(struct shim_job *job)
+{
+	if (!job)
+		return;
+	pthread_mutex_lock(&g_lock);
+	job_put_locked(job);
+	pthread_mutex_unlock(&g_lock);
+}
+
+struct shim_job *shim_job_new(struct shim_file *f, const struct shim_task *tasks, uint32_t ntasks,
+			      struct shim_bo *const *in, uint32_t nin,
+			      struct shim_bo *const *out, uint32_t nout, int *err)
+{
+	struct shim_job *job = job_alloc(f, ntasks, nin + nout);
+
+	if (!job) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(job->tasks, tasks, ntasks * sizeof(*tasks));
+	pthread_mutex_lock(&g_lock);
+	for (uint32_t i = 0; i < nin; i++)
+		job->bos[job->nin++] = in[i], bo_get_locked(in[i]);
+	for (uint32_t i = 0; i < nout; i++)
+		job->bos[job->nin + job->nout++] = out[i], bo_get_locked(out[i]);
+	pthread_mutex_unlock(&g_lock);
+	return job;
+}
+
+/*
+ * Queue @n jobs as one unit (rocket_job_push(), rocket_matmul_queue()): all
+ * dependencies first (fences of earlier submissions, entity order, conflicting
+ * jobs of other @group entries of this call), then the fences. @core[i] < 0:
+ * the file's shared entity, else core entity @core[i]. Takes the caller's job
+ * references. Only -ENOMEM can fail (then nothing is queued).
+ */
+int shim_jobs_queue(struct shim_file *f, struct shim_job **jobs, uint32_t n, const int *core,
+		    const uint32_t *group, int read_fences)
 {
 	struct shim_dev *dev = f->dev;
+	int ret = 0;
+
+	pthread_mutex_lock(&g_lock);
+	for (uint32_t i = 0; i < n && !ret; i++) {
+		ret = job_add_implicit_deps_locked(jobs[i]);
+		for (uint32_t j = 0; group && j < i && !ret; j++)
+			if (group[j] != group[i] && jobs_conflict(jobs[j], jobs[i]))
+				ret = job_add_dep_locked(jobs[i], jobs[j]);
+	}
+	for (uint32_t i = 0; i < n && !ret; i++) {
+		struct shim_job *job = jobs[i];
+
+		for (uint32_t b = 0; b < job->nin + job->nout && !ret; b++) {
+			int write = job_writes(job, job->bos[b]);
+
+			if (write || read_fences)
+				ret = bo_add_fence_locked(job->bos[b], job, write);
+		}
+	}
+	if (ret) {
+		for (uint32_t i = 0; i < n; i++)
+			for (uint32_t b = 0; b < jobs[i]->nin + jobs[i]->nout; b++)
+				bo_remove_fences_locked(jobs[i]->bos[b], jobs[i]);
+		for (uint32_t i = 0; i < n; i++)
+			job_put_locked(jobs[i]);
+		pthread_mutex_unlock(&g_lock);
+		return ret;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct shim_job *job = jobs[i];
+		int e = core[i] < 0 ? 0 : 1 + core[i] % dev->ncores;
+		struct shim_job *last = f->ent_last[e];
+		unsigned int ci;
+
+		if (last && !last->done) {	/* the entity stays on its core, in order */
+			ci = last->core;
+			job_add_dep_locked(job, last);	/* same core queue: order holds anyway */
+		} else {
+			ci = e ? (unsigned int)(e - 1) : pick_core_locked(dev);
+		}
+		job_put_locked(last);
+		f->ent_last[e] = job_get_locked(job);
+		job->core = ci;
+		if (core_start_locked(dev, ci)) {
+			/* No worker thread: run it here, as the old synchronous shim did. */
+			pthread_mutex_unlock(&g_lock);
+			job_exec(job, &dev->cores[ci], ci);
+			pthread_mutex_lock(&g_lock);
+			job->done = 1;
+			for (uint32_t b = 0; b < job->nin + job->nout; b++)
+				bo_remove_fences_locked(job->bos[b], job);
+			job_put_locked(job);
+			continue;
+		}
+		job->qnext = NULL;
+		if (dev->cores[ci].tail)
+			dev->cores[ci].tail->qnext = job;
+		else
+			dev->cores[ci].head = job;
+		dev->cores[ci].tail = job;
+		dev->cores[ci].queued++;
+		g_inflight++;
+	}
+	pthread_cond_broadcast(&g_cond);
+	pthread_mutex_unlock(&g_lock);
+	return 0;
+}
+
+/*
+ * Run one job's tasks on core @ci, as rocket_job_run()/the IRQ thread do:
+ * every task started with PC_BASE_ADDRESS = regcmd, REGISTER_AMOUNTS from
+ * regcmd_count. The NPU sees the domain as it is now (at most the
+ * simulator's 64 buffers: the job's BOs and the regcmd BOs first); a BO
+ * freed since SUBMIT and not held by the job is unmapped, as in the kernel.
+ * A fault or timeout is only logged: on hardware nobody reports it either.
+ */
+static void job_exec(struct shim_job *job, struct shim_core *core, unsigned int ci)
+{
+	struct shim_dev *dev = job->dev;
+	struct shim_domain *dom = job->dom;
+	const struct shim_task *tasks = job->tasks;
 	struct shim_bo *bos[64];
-	unsigned int nbos = 0, start, ci;
-	struct shim_core *core;
+	unsigned int nbos = 0;
 	struct npu_sim_error err;
 	struct npu_sim *sim;
-	unsigned long jobno = atomic_fetch_add(&g_jobs, 1) + 1;
 	int failed = 0;
 
+	if (job->delay_ms) {	/* ROSENBLATT_SHIM_JOB_DELAY_MS: a slow NPU */
+		struct timespec ts = { job->delay_ms / 1000, (long)(job->delay_ms % 1000) * 1000000 };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	}
 	/* Snapshot the domain (references keep freed handles' BOs alive). */
 	pthread_mutex_lock(&g_lock);
-	for (uint32_t i = 0; i < nprio && nbos < 64; i++) {
+	for (uint32_t i = 0; i < job->nin + job->nout && nbos < 64; i++) {
 		int dup = 0;
 
 		for (unsigned int j = 0; j < nbos; j++)
-			dup |= bos[j] == prio[i];
+			dup |= bos[j] == job->bos[i];
 		if (!dup) {
-			bo_get_locked(prio[i]);
-			bos[nbos++] = prio[i];
+			bo_get_locked(job->bos[i]);
+			bos[nbos++] = job->bos[i];
 		}
 	}
-	for (uint32_t t = 0; t < ntasks; t++)
-		for (struct shim_bo *b = f->dom->bos; b && nbos < 64; b = b->dom_next) {
+	for (uint32_t t = 0; t < job->ntasks; t++)
+		for (struct shim_bo *b = dom->bos; b && nbos < 64; b = b->dom_next) {
 			int dup = 0;
 
 			if (tasks[t].regcmd < b->dma || tasks[t].regcmd >= b->dma + b->map_size)
@@ -662,7 +1168,7 @@ int shim_run_job(struct shim_file *f, const struct shim_task *tasks, uint32_t nt
 				bos[nbos++] = b;
 			}
 		}
-	for (struct shim_bo *b = f->dom->bos; b && nbos < 64; b = b->dom_next) {
+	for (struct shim_bo *b = dom->bos; b && nbos < 64; b = b->dom_next) {
 		int dup = 0;
 
 		for (unsigned int j = 0; j < nbos; j++)
@@ -674,34 +1180,16 @@ int shim_run_job(struct shim_file *f, const struct shim_task *tasks, uint32_t nt
 	}
 	pthread_mutex_unlock(&g_lock);
 
-	/* Least busy core: the first free one from a rotating start. */
-	start = atomic_fetch_add(&dev->next_core, 1) % (unsigned int)dev->ncores;
-	core = NULL;
-	for (unsigned int i = 0; i < (unsigned int)dev->ncores; i++) {
-		ci = (start + i) % (unsigned int)dev->ncores;
-		if (!pthread_mutex_trylock(&dev->cores[ci].lock)) {
-			core = &dev->cores[ci];
-			break;
-		}
-	}
-	if (!core) {
-		ci = start;
-		core = &dev->cores[ci];
-		pthread_mutex_lock(&core->lock);
-	}
 	core->jobs++;
-
-	if (shim_fault_hit("timeout", jobno)) {
+	if (job->timeout_fault) {
 		fprintf(stderr, "rocket-shim: accel%d core %u: job %lu timed out (injected), core reset\n",
-			dev->minor, ci, jobno);
+			dev->minor, ci, job->jobno);
 		core->faults++;
 		goto out;
 	}
 	sim = npu_sim_new();
-	if (!sim) {
-		failed = 1;
+	if (!sim)
 		goto out;
-	}
 	for (unsigned int i = 0; i < nbos && !failed; i++) {
 		char name[32];
 
@@ -711,55 +1199,37 @@ int shim_run_job(struct shim_file *f, const struct shim_task *tasks, uint32_t nt
 			failed = 1;
 		}
 	}
-	for (uint32_t t = 0; t < ntasks && !failed; t++) {
+	for (uint32_t t = 0; t < job->ntasks && !failed; t++) {
 		core->tasks++;
 		if (npu_sim_run_task(sim, tasks[t].regcmd, tasks[t].regcmd_count, &err)) {
 			fprintf(stderr,
 				"rocket-shim: accel%d core %u: job %lu task %u (regcmd 0x%" PRIx64
 				", %u qwords) faulted; the real NPU would hang until the 500 ms job timeout: %s\n",
-				dev->minor, ci, jobno, t, tasks[t].regcmd, tasks[t].regcmd_count, err.msg);
+				dev->minor, ci, job->jobno, t, tasks[t].regcmd, tasks[t].regcmd_count, err.msg);
 			core->faults++;
 			failed = 1;
 		}
 	}
 	npu_sim_free(sim);
 out:
-	pthread_mutex_unlock(&core->lock);
 	pthread_mutex_lock(&g_lock);
 	for (unsigned int i = 0; i < nbos; i++)
 		bo_put_locked(bos[i]);
 	pthread_mutex_unlock(&g_lock);
-	return 0;
 }
 
-static int lookup_handles(struct shim_file *f, uint64_t uptr, uint32_t count,
-			  struct shim_bo **out)
-{
-	uint32_t *h;
-	int ret = 0;
-	uint32_t i;
-
-	if (!count)
-		return 0;
-	h = malloc(count * sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	ret = shim_copy_from_user(h, uptr, count * sizeof(*h));
-	for (i = 0; i < count && !ret; i++) {
-		out[i] = shim_bo_lookup_get(f, h[i]);
-		if (!out[i])
-			ret = -ENOENT;
-	}
-	free(h);
-	return ret;
-}
-
+/*
+ * rocket_ioctl_submit_job(): checks, handle lookups (the job's references),
+ * push. The result only reaches the caller of this function: the ioctl
+ * ignores it (upstream, and our series alike; kernel-facts gap 1).
+ */
 static int submit_one(struct shim_file *f, const struct drm_rocket_job *job)
 {
 	struct shim_task *tasks = NULL;
 	struct shim_bo **bos = NULL;
-	uint32_t nbos = 0, i;
-	int ret;
+	struct shim_job *sj = NULL;
+	uint32_t nin = 0, nout = 0, i;
+	int ret, shared = -1;
 
 	if (job->task_count == 0)
 		return -EINVAL;
@@ -787,16 +1257,16 @@ static int submit_one(struct shim_file *f, const struct drm_rocket_job *job)
 		tasks[i].regcmd = t.regcmd;
 		tasks[i].regcmd_count = t.regcmd_count;
 	}
-	ret = lookup_handles(f, job->in_bo_handles, job->in_bo_handle_count, bos);
-	nbos = job->in_bo_handle_count;
+	ret = bo_list_lookup(f, job->in_bo_handles, job->in_bo_handle_count, bos, &nin);
 	if (!ret)
-		ret = lookup_handles(f, job->out_bo_handles, job->out_bo_handle_count, bos + nbos);
-	nbos += job->out_bo_handle_count;
+		ret = bo_list_lookup(f, job->out_bo_handles, job->out_bo_handle_count, bos + nin, &nout);
 	if (!ret)
-		ret = shim_run_job(f, tasks, job->task_count, bos, nbos);
+		sj = shim_job_new(f, tasks, job->task_count, bos, nin, bos + nin, nout, &ret);
+	if (sj)
+		ret = shim_jobs_queue(f, &sj, 1, &shared, NULL, 0);
 out:
 	if (bos)
-		for (i = 0; i < nbos; i++)
+		for (i = 0; i < nin + nout; i++)
 			shim_bo_put(bos[i]);
 	free(bos);
 	free(tasks);
@@ -804,8 +1274,10 @@ out:
 }
 
 /*
- * As rocket_ioctl_submit(), with the fix our series makes: the first failing
- * job's error is returned (earlier jobs of the call have run).
+ * rocket_ioctl_submit(): header checks, the job array copied, then every job
+ * submitted on its own; a failing job is dropped and SUBMIT still returns 0
+ * (upstream 7.x and our series: the return value of rocket_ioctl_submit_job()
+ * is ignored).
  */
 static int ioctl_submit(struct shim_file *f, void *data)
 {
@@ -827,8 +1299,13 @@ static int ioctl_submit(struct shim_file *f, void *data)
 	for (uint32_t i = 0; i < args->job_count && !ret; i++)
 		ret = shim_copy_from_user(&jobs[i], args->jobs + (uint64_t)i * args->job_struct_size,
 					  sizeof(*jobs));
-	for (uint32_t i = 0; i < args->job_count && !ret; i++)
-		ret = submit_one(f, &jobs[i]);
+	for (uint32_t i = 0; i < args->job_count && !ret; i++) {
+		int err = submit_one(f, &jobs[i]);
+
+		if (err && getenv("ROSENBLATT_SHIM_DEBUG"))
+			fprintf(stderr, "rocket-shim: SUBMIT job %u dropped: %s (the ioctl returns 0, as the kernel)\n",
+				i, strerror(-err));
+	}
 	free(jobs);
 	return ret;
 }
@@ -863,8 +1340,13 @@ static int shim_ioctl(struct shim_file *f, unsigned long cmd, uint64_t arg)
 	unsigned char *kdata = stack;
 	int ret;
 
+	/* Upstream's table ends at FINI_BO: SUBMIT_MATMUL is an unknown driver ioctl. */
+	size_t ndrv = g_upstream ? 4 : sizeof(drv_ioctls) / sizeof(drv_ioctls[0]);
+
+	if (_IOC_TYPE(cmd) != DRM_IOCTL_BASE)
+		return -ENOTTY;
 	if (nr >= DRM_COMMAND_BASE && nr < DRM_COMMAND_END) {
-		if (nr - DRM_COMMAND_BASE < sizeof(drv_ioctls) / sizeof(drv_ioctls[0]))
+		if (nr - DRM_COMMAND_BASE < ndrv)
 			d = &drv_ioctls[nr - DRM_COMMAND_BASE];
 	} else {
 		for (size_t i = 0; i < sizeof(core_ioctls) / sizeof(core_ioctls[0]); i++)
@@ -928,10 +1410,16 @@ static int shim_open_dev(int minor, int flags)
 
 static void shim_release(struct shim_file *f)
 {
+	/*
+	 * rocket_postclose(): the handles go; queued jobs keep running with
+	 * their own references on their BOs and the domain.
+	 */
 	pthread_mutex_lock(&g_lock);
 	for (uint32_t h = 1; h < f->nhandles; h++)
 		if (f->handles[h])
 			bo_put_locked(f->handles[h]);
+	for (int e = 0; e < 1 + SHIM_MAX_CORES; e++)
+		job_put_locked(f->ent_last[e]);
 	domain_put_locked(f->dom);
 	pthread_mutex_unlock(&g_lock);
 	free(f->handles);
@@ -960,8 +1448,8 @@ static int sysfs_open(const char *path)
 	if (!strcmp(path, "uevent"))
 		snprintf(buf, sizeof(buf), "MAJOR=%d\nMINOR=%u\nDEVNAME=accel/accel%u\n",
 			 SHIM_ACCEL_MAJOR, min, min);
-	else if (!strcmp(path, "device/uevent"))
-		snprintf(buf, sizeof(buf), "DRIVER=rocket\nMODALIAS=platform:rknn\nROSENBLATT_EMULATOR=1\n");
+	else if (!strcmp(path, "device/uevent"))	/* the facade: no driver bound, no OF node */
+		snprintf(buf, sizeof(buf), "MODALIAS=platform:rknn\nROSENBLATT_EMULATOR=1\n");
 	else
 		return -2;
 	fd = memfd_create("rocket-shim-sysfs", MFD_CLOEXEC);
@@ -1323,4 +1811,9 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask, stru
 int shim_num_cores(const struct shim_file *f)
 {
 	return f->dev->ncores;
+}
+
+int shim_upstream(void)
+{
+	return g_upstream;
 }

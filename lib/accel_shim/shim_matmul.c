@@ -9,8 +9,12 @@
  *      anywhere in the array fails the ioctl with no job queued;
  *   3. one kernel-owned regcmd buffer (an NPU-mapped BO without a handle or
  *      mmap access) laid out and emitted for every part;
- *   4. each part runs as one job (its tasks in order, mainline task start)
- *      on a core; matmuls run in array order.
+ *   4. each part becomes one job (its tasks in order, mainline task start):
+ *      in BOs A, B, (bias,) the regcmd BO; out BO C. All jobs are queued as
+ *      one unit (rocket_matmul_queue()): implicit fences of earlier work,
+ *      conflicting earlier matmuls of the call, then C gets a WRITE fence and
+ *      the inputs READ fences. A matmul split over cores puts part p on core
+ *      entity p; others go to the file's shared entity.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +27,8 @@ struct mm_ctx {
 	struct shim_file *f;
 	struct shim_bo **refs;	/* every BO looked up, released at the end */
 	uint32_t nrefs, cap;
+	struct shim_bo *(*slot)[ROCKET_MATMUL_SLOTS];	/* per matmul: A, B, C, bias */
+	uint32_t cur;
 };
 
 static int mm_copy_from_user(void *ctx, void *dst, u64 uptr, size_t len)
@@ -37,13 +43,13 @@ static int mm_lookup(void *vctx, enum rocket_matmul_slot slot, u32 handle,
 	struct mm_ctx *ctx = vctx;
 	struct shim_bo *bo;
 
-	(void)slot;
 	if (ctx->nrefs == ctx->cap)
 		return -ENOMEM;	/* cap is sized for the maximum */
 	bo = shim_bo_lookup_get(ctx->f, handle);
 	if (!bo)
 		return -ENOENT;
 	ctx->refs[ctx->nrefs++] = bo;
+	ctx->slot[ctx->cur][slot] = bo;
 	out->size = shim_bo_size(bo);
 	out->dma = shim_bo_dma(bo);
 	return 0;
@@ -64,7 +70,9 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 	struct rocket_matmul_hw_task *hw = NULL;
 	struct shim_task *tasks = NULL;
 	struct shim_bo *rc = NULL;
-	u32 *owner = NULL, *ref0 = NULL;	/* job -> matmul, matmul -> first ref */
+	struct shim_job **sj = NULL;
+	int *core = NULL;
+	u32 *owner = NULL;	/* job -> matmul */
 	u32 count = args->matmul_count, njobs = 0, total = 0, i, j;
 	int ret;
 
@@ -79,8 +87,10 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 	hw = calloc(ROCKET_MATMUL_MAX_JOB_TASKS, sizeof(*hw));
 	tasks = calloc(ROCKET_MATMUL_MAX_JOB_TASKS, sizeof(*tasks));
 	owner = calloc((size_t)count * ROCKET_MATMUL_MAX_PARTS, sizeof(*owner));
-	ref0 = calloc((size_t)count + 1, sizeof(*ref0));
-	if (!owner || !ref0 || !preps || !jobs || !ctx.refs || !scratch || !hw || !tasks) {
+	core = calloc((size_t)count * ROCKET_MATMUL_MAX_PARTS, sizeof(*core));
+	sj = calloc((size_t)count * ROCKET_MATMUL_MAX_PARTS, sizeof(*sj));
+	ctx.slot = calloc(count, sizeof(*ctx.slot));
+	if (!owner || !core || !sj || !ctx.slot || !preps || !jobs || !ctx.refs || !scratch || !hw || !tasks) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -88,7 +98,7 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 	for (i = 0; i < count; i++) {
 		struct drm_rocket_matmul mm;
 
-		ref0[i] = ctx.nrefs;
+		ctx.cur = i;
 		ret = rocket_matmul_copy(&mm_ops, &ctx, args, i, &mm);
 		if (!ret)
 			ret = rocket_matmul_prepare(&mm_ops, &ctx, &mm, (u32)shim_num_cores(f),
@@ -97,10 +107,11 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 			goto out;
 		for (j = 0; j < preps[i].job_count; j++) {
 			owner[njobs] = i;
+			/* Parts of a split matmul go to different cores. */
+			core[njobs] = preps[i].job_count > 1 ? (int)j : -1;
 			jobs[njobs++] = preps[i].jobs[j];
 		}
 	}
-	ref0[count] = ctx.nrefs;
 
 	ret = rocket_matmul_layout(jobs, njobs, &total);
 	if (ret)
@@ -122,10 +133,11 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 		}
 		jobs[i].plan.tasks = (u32)n;	/* remember the count for the run below */
 	}
-	/* Everything is valid and generated: run, in order. */
+	/* Everything is valid and generated: the jobs, then queued as one unit. */
 	for (i = 0; i < njobs; i++) {
-		struct shim_bo *prio[5];
-		uint32_t np = 0;
+		struct shim_bo *const *sl = ctx.slot[owner[i]];
+		struct shim_bo *in[4];
+		uint32_t nin = 0;
 		int n = rocket_matmul_emit_job(&jobs[i], shim_bo_host(rc), total, shim_bo_dma(rc),
 					       scratch, hw, ROCKET_MATMUL_MAX_JOB_TASKS);
 
@@ -137,21 +149,29 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 			tasks[j].regcmd = hw[j].regcmd;
 			tasks[j].regcmd_count = hw[j].regcmd_count;
 		}
-		prio[np++] = rc;
-		for (j = ref0[owner[i]]; j < ref0[owner[i] + 1] && np < 5; j++)
-			prio[np++] = ctx.refs[j];
-		ret = shim_run_job(f, tasks, (uint32_t)n, prio, np);
-		if (ret)
+		in[nin++] = rc;
+		in[nin++] = sl[ROCKET_MATMUL_A];
+		in[nin++] = sl[ROCKET_MATMUL_B];
+		if (sl[ROCKET_MATMUL_BIAS])
+			in[nin++] = sl[ROCKET_MATMUL_BIAS];
+		sj[i] = shim_job_new(f, tasks, (uint32_t)n, in, nin, &sl[ROCKET_MATMUL_C], 1, &ret);
+		if (!sj[i])
 			goto out;
 	}
+	ret = shim_jobs_queue(f, sj, njobs, core, owner, 1);
+	memset(sj, 0, (size_t)njobs * sizeof(*sj));	/* queued, or put on failure */
 out:
 	if (rc)
 		shim_bo_put(rc);
 	for (i = 0; i < ctx.nrefs; i++)
 		shim_bo_put(ctx.refs[i]);
+	for (i = 0; sj && i < njobs; i++)
+		shim_job_put(sj[i]);
+	free(sj);
+	free(core);
+	free(ctx.slot);
 	free(ctx.refs);
 	free(owner);
-	free(ref0);
 	free(tasks);
 	free(hw);
 	free(scratch);

@@ -55,16 +55,21 @@ static inline int rkt_version(int fd, char *name, size_t nlen, char *desc, size_
 	return ret;
 }
 
+#define RKT_MAX_ACCEL 64	/* accel minors scanned */
+
 /*
- * Open the first /dev/accel/accelN driven by "rocket" (ROCKET_ACCEL_DEV
- * overrides the path). -1 when there is none: tests SKIP.
+ * Open the first /dev/accel/accelN whose DRM_IOCTL_VERSION name is "rocket"
+ * (ROCKET_ACCEL_DEV overrides the path); *minor gets N when not NULL. Mainline
+ * rocket registers one device (a facade over the RK3588's three cores; the
+ * driver schedules jobs on them), other accel drivers may own other minors.
+ * -1 when there is none: tests SKIP.
  */
-static inline int rkt_open(void)
+static inline int rkt_open_minor(int *minor)
 {
 	const char *env = getenv("ROCKET_ACCEL_DEV");
 	char path[64], name[32], desc[128];
 
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < RKT_MAX_ACCEL; i++) {
 		int fd;
 
 		if (env)
@@ -74,14 +79,61 @@ static inline int rkt_open(void)
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd >= 0) {
 			if (!rkt_version(fd, name, sizeof(name), desc, sizeof(desc), NULL, NULL) &&
-			    !strcmp(name, "rocket"))
+			    !strcmp(name, "rocket")) {
+				if (minor)
+					*minor = i;
 				return fd;
+			}
 			close(fd);
 		}
 		if (env)
 			break;
 	}
 	return -1;
+}
+
+static inline int rkt_open(void)
+{
+	return rkt_open_minor(NULL);
+}
+
+/* How many /dev/accel/accelN are rocket devices. */
+static inline int rkt_count_devices(void)
+{
+	char path[64], name[32], desc[128];
+	int n = 0;
+
+	for (int i = 0; i < RKT_MAX_ACCEL; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/accel/accel%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!rkt_version(fd, name, sizeof(name), desc, sizeof(desc), NULL, NULL) &&
+		    !strcmp(name, "rocket"))
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
+/*
+ * Feature discovery (docs/kernel.md): the driver version. Upstream rocket
+ * leaves .major/.minor unset and reports 0.0; our series reports 1.1, which
+ * adds DRM_IOCTL_ROCKET_SUBMIT_MATMUL and refuses zero-size BOs with -EINVAL.
+ */
+#define RKT_V(major, minor) ((major) << 16 | (minor))
+#define RKT_V_SERIES RKT_V(1, 1)
+
+static inline int rkt_drv_version(int fd)
+{
+	char name[32], desc[128];
+	int major = 0, minor = 0;
+
+	if (rkt_version(fd, name, sizeof(name), desc, sizeof(desc), &major, &minor))
+		return -1;
+	return RKT_V(major, minor);
 }
 
 /* Non-zero when the device is the Rosenblatt emulator (for fault injection). */
@@ -92,6 +144,41 @@ static inline int rkt_is_emulator(int fd)
 	if (rkt_version(fd, name, sizeof(name), desc, sizeof(desc), NULL, NULL))
 		return 0;
 	return strstr(desc, "Rosenblatt emulator") != NULL;
+}
+
+/*
+ * Emulator only: make every job submitted from now on take @ms before it
+ * runs (ROSENBLATT_SHIM_JOB_DELAY_MS), so tests can act while it is queued.
+ * Returns 0 on real hardware, where job timing is not under the test's control.
+ */
+static inline int rkt_emu_job_delay(int fd, unsigned int ms)
+{
+	char v[16];
+
+	if (!rkt_is_emulator(fd))
+		return 0;
+	snprintf(v, sizeof(v), "%u", ms);
+	if (ms)
+		setenv("ROSENBLATT_SHIM_JOB_DELAY_MS", v, 1);
+	else
+		unsetenv("ROSENBLATT_SHIM_JOB_DELAY_MS");
+	return 1;
+}
+
+/* PREP_BO with an absolute timeout of 0: poll. */
+static inline int rkt_prep_poll(int fd, uint32_t handle)
+{
+	struct drm_rocket_prep_bo p = { .handle = handle, .timeout_ns = 0 };
+
+	return rkt_ioctl(fd, DRM_IOCTL_ROCKET_PREP_BO, &p);
+}
+
+static inline double rkt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 struct rkt_bo {

@@ -5,6 +5,11 @@
  * the real driver or the Rosenblatt emulator (LD_PRELOAD=librocket-shim.so);
  * every test SKIPs when no rocket device is present.
  *
+ * Runs unmodified on upstream rocket (version 0.0) and with our series (1.1):
+ * behaviour only the series has is gated on the driver version and SKIPs
+ * with the reason on older drivers; upstream's own behaviour is expected as
+ * upstream implements it (drivers/accel/rocket @ 7.x).
+ *
  * Golden vectors: $ROCKET_GOLDEN_DIR (default ./golden), the layout of
  * Rosenblatt's tests/golden/ (regcmd.txt, input_npu.bin, weight_npu.bin,
  * output_expected_npu.bin).
@@ -41,13 +46,28 @@ TEST_F(dev, version)
 	struct drm_version v = { 0 };
 	int major, minor;
 
+	char date[8] = { 0 };
+
 	ASSERT_EQ(0, rkt_version(self->fd, name, sizeof(name), desc, sizeof(desc), &major, &minor));
 	EXPECT_STREQ("rocket", name);
 	TH_LOG("rocket %d.%d: %s", major, minor, desc);
+	/* Upstream leaves the version unset (0.0); our series says 1.1. */
+	EXPECT_TRUE((major == 0 && minor == 0) || RKT_V(major, minor) >= RKT_V_SERIES);
 	/* Lengths only (NULL buffers): the kernel reports the full lengths. */
 	ASSERT_EQ(0, rkt_ioctl(self->fd, DRM_IOCTL_VERSION, &v));
 	EXPECT_EQ(6, v.name_len);
 	EXPECT_EQ(strlen(desc), v.desc_len);
+	/* drm_version(): the driver date is deprecated and reads "0". */
+	EXPECT_EQ(1, v.date_len);
+	v.name_len = v.desc_len = 0;
+	v.date = date;
+	v.date_len = sizeof(date) - 1;
+	ASSERT_EQ(0, rkt_ioctl(self->fd, DRM_IOCTL_VERSION, &v));
+	EXPECT_STREQ("0", date);
+	/* A NULL buffer with a length is skipped, not a fault (drm_copy_field()). */
+	v.date = NULL;
+	v.date_len = 4;
+	EXPECT_EQ(0, rkt_ioctl(self->fd, DRM_IOCTL_VERSION, &v));
 	/* A buffer that cannot be written. */
 	v.name_len = 6;
 	v.name = rkt_unmapped_ptr();
@@ -61,6 +81,49 @@ TEST_F(dev, fstat_char_device)
 	ASSERT_EQ(0, fstat(self->fd, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(ACCEL_MAJOR, major(st.st_rdev));
+}
+
+/* Read a small sysfs file into buf (NUL-terminated); 0 or -errno. */
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = 0;
+	return 0;
+}
+
+/*
+ * rocket registers ONE accel device for all NPU cores: its parent is the
+ * facade platform device "rknn" (no driver bound to it); the cores are
+ * scheduled behind it.
+ */
+TEST(topology_one_device)
+{
+	char path[96], buf[512], want[64];
+	struct stat st;
+	int minor = -1, fd = rkt_open_minor(&minor);
+
+	if (fd < 0)
+		SKIP(return, "no rocket accel device");
+	EXPECT_EQ(1, rkt_count_devices());
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(minor, (int)minor(st.st_rdev));
+	close(fd);
+	snprintf(path, sizeof(path), "/sys/dev/char/%d:%d/uevent", ACCEL_MAJOR, minor);
+	ASSERT_EQ(0, read_small(path, buf, sizeof(buf)));
+	snprintf(want, sizeof(want), "DEVNAME=accel/accel%d\n", minor);
+	EXPECT_NE(NULL, strstr(buf, want));
+	snprintf(path, sizeof(path), "/sys/class/accel/accel%d/device/uevent", minor);
+	ASSERT_EQ(0, read_small(path, buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "MODALIAS=platform:rknn\n"));
+	EXPECT_EQ(NULL, strstr(buf, "DRIVER="));
 }
 
 TEST_F(dev, null_and_unmapped_arg)
@@ -96,24 +159,40 @@ TEST_F(dev, create_bo_basic)
 	rkt_bo_destroy(self->fd, &b);
 }
 
+/*
+ * Size 0: our series (1.1) refuses it with -EINVAL. Upstream has no check;
+ * drm_gem_shmem_create() then fails allocating the mmap offset of 0 pages
+ * (drm_mm_insert_node(): -ENOSPC).
+ */
 TEST_F(dev, create_bo_zero_size)
 {
 	struct drm_rocket_create_bo c = { .size = 0 };
+	int v = rkt_drv_version(self->fd), ret = rkt_ioctl(self->fd, DRM_IOCTL_ROCKET_CREATE_BO, &c);
 
-	EXPECT_EQ(-EINVAL, rkt_ioctl(self->fd, DRM_IOCTL_ROCKET_CREATE_BO, &c));
+	if (v < RKT_V_SERIES) {
+		ASSERT_EQ(-ENOSPC, ret);
+		SKIP(return, "rocket %d.%d: -EINVAL for size 0 needs >= 1.1 (upstream gives -ENOSPC, checked)",
+		     v >> 16, v & 0xffff);
+	}
+	EXPECT_EQ(-EINVAL, ret);
 }
 
-/* The NPU space is 32 bit: a second BO cannot fit next to a ~4 GiB one. */
+/*
+ * The NPU space is 32 bit: a BO cannot fit after two ~2 GiB ones. (Each stays
+ * under 2 GiB: upstream mistakes a mapping of 2 GiB or more for a failure.)
+ */
 TEST_F(dev, create_bo_space_exhausted)
 {
-	struct drm_rocket_create_bo big = { .size = 0xfffff000u }, more = { .size = 0x2000 };
+	struct drm_rocket_create_bo big1 = { .size = 0x7ffff000u }, big2 = big1, more = { .size = 0x3000 };
 
 	if (!rkt_is_emulator(self->fd))
 		SKIP(return, "pins 4 GiB of memory on real hardware");
-	ASSERT_EQ(0, rkt_ioctl(self->fd, DRM_IOCTL_ROCKET_CREATE_BO, &big));
+	ASSERT_EQ(0, rkt_ioctl(self->fd, DRM_IOCTL_ROCKET_CREATE_BO, &big1));
+	ASSERT_EQ(0, rkt_ioctl(self->fd, DRM_IOCTL_ROCKET_CREATE_BO, &big2));
 	EXPECT_EQ(-ENOSPC, rkt_ioctl(self->fd, DRM_IOCTL_ROCKET_CREATE_BO, &more));
-	EXPECT_EQ(0, rkt_gem_close(self->fd, big.handle));
+	EXPECT_EQ(0, rkt_gem_close(self->fd, big1.handle));
 	EXPECT_EQ(0, rkt_ioctl(self->fd, DRM_IOCTL_ROCKET_CREATE_BO, &more));
+	EXPECT_EQ(0, rkt_gem_close(self->fd, big2.handle));
 }
 
 TEST_F(dev, prep_fini_bad_handle)
@@ -381,16 +460,54 @@ TEST_F(golden, submit)
 	EXPECT_EQ(-1, gv_check(&self->g, &self->b));
 }
 
-/* The job keeps its BOs: closing every input handle right after SUBMIT. */
+/*
+ * The job keeps its BOs: every input (regcmd, input, weights) unmapped and
+ * its handle closed right after SUBMIT, the job's references are all that is
+ * left. On the emulator the job is held back 200 ms, so it is certainly still
+ * queued (PREP_BO polls -EBUSY); on hardware it may or may not have run.
+ */
 TEST_F(golden, inputs_closed_while_queued)
 {
-	ASSERT_EQ(0, gv_submit(self->fd, &self->g, &self->b));
-	EXPECT_EQ(0, rkt_gem_close(self->fd, self->b.rc.handle));
-	EXPECT_EQ(0, rkt_gem_close(self->fd, self->b.in.handle));
-	EXPECT_EQ(0, rkt_gem_close(self->fd, self->b.w.handle));
-	self->b.rc.handle = self->b.in.handle = self->b.w.handle = 0;
+	int emu = rkt_emu_job_delay(self->fd, 200);
+	int ret;
+
+	ret = gv_submit(self->fd, &self->g, &self->b);
+	rkt_emu_job_delay(self->fd, 0);
+	ASSERT_EQ(0, ret);
+	rkt_bo_destroy(self->fd, &self->b.rc);
+	rkt_bo_destroy(self->fd, &self->b.in);
+	rkt_bo_destroy(self->fd, &self->b.w);
+	if (emu)
+		EXPECT_EQ(-EBUSY, rkt_prep_poll(self->fd, self->b.out.handle));
 	ASSERT_EQ(0, rkt_prep(self->fd, self->b.out.handle, 2000));
 	EXPECT_EQ(-1, gv_check(&self->g, &self->b));
+}
+
+/*
+ * PREP_BO waits for the jobs writing the BO: absolute timeout 0 polls
+ * (-EBUSY), a timeout that runs out gives -ETIMEDOUT; an input BO has no
+ * write fence and does not wait. Emulator only: needs a job that is
+ * known to be still running.
+ */
+TEST_F(golden, prep_bo_timeout)
+{
+	double t0;
+	int ret;
+
+	if (!rkt_emu_job_delay(self->fd, 400))
+		SKIP(return, "needs a job of known duration (emulator)");
+	ret = gv_submit(self->fd, &self->g, &self->b);
+	rkt_emu_job_delay(self->fd, 0);
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(-EBUSY, rkt_prep_poll(self->fd, self->b.out.handle));
+	t0 = rkt_now();
+	EXPECT_EQ(-ETIMEDOUT, rkt_prep(self->fd, self->b.out.handle, 30));
+	EXPECT_LE(0.025, rkt_now() - t0);
+	EXPECT_EQ(0, rkt_prep_poll(self->fd, self->b.in.handle));	/* read only */
+	EXPECT_EQ(0, gv_check(&self->g, &self->b));	/* not written yet */
+	ASSERT_EQ(0, rkt_prep(self->fd, self->b.out.handle, 5000));
+	EXPECT_EQ(-1, gv_check(&self->g, &self->b));
+	EXPECT_EQ(0, rkt_prep_poll(self->fd, self->b.out.handle));
 }
 
 /* Larger element strides (a newer userspace's bigger structs) work. */
@@ -482,6 +599,23 @@ FIXTURE_TEARDOWN(submit)
 
 #define SUBMIT(self) rkt_ioctl((self)->fd, DRM_IOCTL_ROCKET_SUBMIT, &(self)->s)
 
+/*
+ * A job that fails its own checks (task array, BO handles): every rocket so
+ * far, upstream (0.0) and our series (1.1) alike, ignores the result of
+ * rocket_ioctl_submit_job(): the job is dropped and SUBMIT returns 0
+ * (kernel-facts gap 1). There the errno is not observable: the 0 is checked,
+ * then the test SKIPs. A later version is expected to report it.
+ */
+#define EXPECT_JOB_REFUSED(fd, ret, err) do { \
+	int v_ = rkt_drv_version(fd); \
+	if (v_ <= RKT_V_SERIES) { \
+		ASSERT_EQ(0, (ret)); \
+		SKIP(return, "rocket %d.%d drops a failing job, SUBMIT returns 0: %s not observable", \
+		     v_ >> 16, v_ & 0xffff, #err); \
+	} \
+	EXPECT_EQ(-(err), (ret)); \
+} while (0)
+
 TEST_F(submit, zero_jobs_is_noop)
 {
 	self->s.job_count = 0;
@@ -516,37 +650,37 @@ TEST_F(submit, jobs_unmapped)
 TEST_F(submit, task_count_zero)
 {
 	self->job.task_count = 0;
-	EXPECT_EQ(-EINVAL, SUBMIT(self));
+	EXPECT_JOB_REFUSED(self->fd, SUBMIT(self), EINVAL);
 }
 
 TEST_F(submit, task_struct_size_too_small)
 {
 	self->job.task_struct_size = 4;
-	EXPECT_EQ(-EINVAL, SUBMIT(self));
+	EXPECT_JOB_REFUSED(self->fd, SUBMIT(self), EINVAL);
 }
 
 TEST_F(submit, regcmd_count_zero)
 {
 	self->task.regcmd_count = 0;
-	EXPECT_EQ(-EINVAL, SUBMIT(self));
+	EXPECT_JOB_REFUSED(self->fd, SUBMIT(self), EINVAL);
 }
 
 TEST_F(submit, tasks_null)
 {
 	self->job.tasks = 0;
-	EXPECT_EQ(-EFAULT, SUBMIT(self));
+	EXPECT_JOB_REFUSED(self->fd, SUBMIT(self), EFAULT);
 }
 
 TEST_F(submit, tasks_unmapped)
 {
 	self->job.tasks = (uintptr_t)rkt_unmapped_ptr();
-	EXPECT_EQ(-EFAULT, SUBMIT(self));
+	EXPECT_JOB_REFUSED(self->fd, SUBMIT(self), EFAULT);
 }
 
 TEST_F(submit, unknown_handle)
 {
 	self->handles[0] = 0xdead;
-	EXPECT_EQ(-ENOENT, SUBMIT(self));
+	EXPECT_JOB_REFUSED(self->fd, SUBMIT(self), ENOENT);
 }
 
 TEST_F(submit, closed_handle)
@@ -560,7 +694,7 @@ TEST_F(submit, closed_handle)
 	self->handles[0] = h;
 	self->job.out_bo_handles = (uintptr_t)self->handles;
 	self->job.out_bo_handle_count = 1;
-	EXPECT_EQ(-ENOENT, SUBMIT(self));
+	EXPECT_JOB_REFUSED(self->fd, SUBMIT(self), ENOENT);
 }
 
 TEST_F(submit, other_files_handle)
@@ -568,19 +702,34 @@ TEST_F(submit, other_files_handle)
 	int fd2 = rkt_open();
 	struct drm_rocket_submit s = self->s;
 
+	int ret;
+
 	ASSERT_LE(0, fd2);
-	EXPECT_EQ(-ENOENT, rkt_ioctl(fd2, DRM_IOCTL_ROCKET_SUBMIT, &s));
+	ret = rkt_ioctl(fd2, DRM_IOCTL_ROCKET_SUBMIT, &s);
 	close(fd2);
+	EXPECT_JOB_REFUSED(self->fd, ret, ENOENT);
 }
 
 TEST_F(submit, handles_null)
 {
 	self->job.in_bo_handles = 0;
-	EXPECT_EQ(-EFAULT, SUBMIT(self));
-	self->job.in_bo_handles = (uintptr_t)self->handles;
+	EXPECT_JOB_REFUSED(self->fd, SUBMIT(self), EFAULT);
+}
+
+TEST_F(submit, handles_unmapped)
+{
 	self->job.out_bo_handles = (uintptr_t)rkt_unmapped_ptr();
 	self->job.out_bo_handle_count = 2;
-	EXPECT_EQ(-EFAULT, SUBMIT(self));
+	EXPECT_JOB_REFUSED(self->fd, SUBMIT(self), EFAULT);
+}
+
+/* Header checks come first and are reported on every version. */
+TEST_F(submit, reserved_ignored_without_jobs)
+{
+	/* job_count 0 returns before the reserved check (upstream order). */
+	self->s.job_count = 0;
+	self->s.reserved = 1;
+	EXPECT_EQ(0, SUBMIT(self));
 }
 
 /* A stream the NPU cannot run (all zero) does not take the device down. */
