@@ -11,7 +11,7 @@ FUZZ_SRCS_gguf := fuzz/gguf_fuzz.c lib/gguf.c lib/ggml_types.c
 
 build-fuzz/%_fuzz: fuzz/%_fuzz.c lib/*.c lib/*.h
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_SRCS_$*) -o $@ $(FUZZ_LDLIBS_$*)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CFLAGS_$*) $(FUZZ_SRCS_$*) -o $@ $(FUZZ_LDLIBS_$*)
 
 fuzz:
 	@scripts/deps.sh base fuzz
@@ -28,3 +28,12 @@ fuzz:
 FUZZ_TARGETS += tokenizer
 FUZZ_SRCS_tokenizer := fuzz/tokenizer_fuzz.c lib/tokenizer.c lib/unicode.c lib/gguf.c lib/ggml_types.c
 FUZZ_LDLIBS_tokenizer := -lpcre2-8
+# DRM_IOCTL_ROCKET_SUBMIT_MATMUL validation + regcmd generation (kernel pure
+# C through lib/kcompat); the checks are in fuzz/rocket_matmul_fuzz.h, which
+# tests/test_rocket_matmul.c replays over fuzz/{corpus,regressions}/rocket_matmul.
+FUZZ_TARGETS += rocket_matmul
+FUZZ_SRCS_rocket_matmul := fuzz/rocket_matmul_fuzz.c \
+	kernel/drivers/accel/rocket/rocket_matmul.c kernel/drivers/accel/rocket/rocket_regcmd.c
+FUZZ_CFLAGS_rocket_matmul := -Ilib/kcompat -iquote lib/kcompat/linux -Ikernel/include/uapi
+build-fuzz/rocket_matmul_fuzz: $(FUZZ_SRCS_rocket_matmul) fuzz/rocket_matmul_fuzz.h \
+	$(wildcard kernel/drivers/accel/rocket/*.h lib/kcompat/linux/*.h) kernel/include/uapi/drm/rocket_accel.h

@@ -5,6 +5,7 @@
  * unchanged through lib/kcompat. Table-driven: every errno the ioctl can
  * return from validation has at least one row, with the field that causes it.
  */
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "rocket_matmul.h"
 #include "rocket_regcmd.h"
 #include "tap.h"
+#include "../fuzz/rocket_matmul_fuzz.h"
 
 /* Tables list only the fields that matter; the rest are zero. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -646,6 +648,100 @@ static void run_rows(const char *what, size_t rows, const char *(*name)(size_t),
 	}
 }
 
+/* ---- fuzz corpus and regressions --------------------------------------- */
+
+/*
+ * What each seed of fuzz/corpus/rocket_matmul/ must reach, so the fuzz
+ * check is known not to be vacuous: the errno and, when the call is
+ * emitted, elements, jobs and tasks.
+ */
+static const struct seed_case {
+	const char *name;
+	int ret;
+	u32 elems, jobs, tasks;
+} seed_cases[] = {
+	{ "int8-4x32x32", 0, 1, 1, 1 },
+	{ "int8-m1", 0, 1, 1, 1 },
+	{ "fp16-fp32-3elems-stride128", 0, 3, 3, 3 },
+	{ "split-by-m", 0, 1, 3, 4 },
+	{ "split-by-n", 0, 1, 3, 3 },
+	{ "no-split-flag", 0, 1, 1, 4 },
+	{ "fp16-n-tiles", 0, 1, 1, 2 },
+	{ "m-tiles-fp16", 0, 1, 1, 50 },
+	{ "shared-bo", 0, 1, 1, 1 },
+	{ "max-elems", 0, 64, 64, 64 },
+	{ "count-zero", 0, 0, 0, 0 },
+	{ "bias", -EOPNOTSUPP, 0, 0, 0 },
+	{ "nonzero-tail", -E2BIG, 0, 0, 0 },
+	{ "unmapped-tail", -EFAULT, 0, 0, 0 },
+	{ "pointer-wraps", -EFAULT, 0, 0, 0 },
+	{ "unknown-handle", -ENOENT, 0, 0, 0 },
+	{ "c-overlaps-a", -EINVAL, 0, 0, 0 },
+	{ "past-4gib", -EOVERFLOW, 0, 0, 0 },
+	{ "job-too-big", -E2BIG, 0, 0, 0 },
+	{ "header-bad-flags", -EINVAL, 0, 0, 0 },
+	{ "pointer-wraps-stride", -EFAULT, 0, 0, 0 },
+	{ "fp16-k-16384", 0, 1, 1, 1 },
+	{ "job-too-many-macs", -E2BIG, 0, 0, 0 },
+	{ "job-too-much-traffic", -E2BIG, 0, 0, 0 },
+};
+
+/*
+ * Replay the fuzzer's seed corpus and every input it found (committed with
+ * its fix) through the checks of fuzz/rocket_matmul_fuzz.c.
+ */
+static void test_fuzz_regressions(void)
+{
+	static const char *const dirs[] = { "fuzz/corpus/rocket_matmul",
+					    "fuzz/regressions/rocket_matmul" };
+	static u8 buf[1 << 17];
+	unsigned int files = 0, seeds = 0;
+	size_t d, i;
+
+	for (d = 0; d < 2; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *de;
+
+		if (!dir)
+			continue;
+		while ((de = readdir(dir))) {
+			char path[512];
+			const char *bad;
+			FILE *fp;
+			size_t n;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[d], de->d_name);
+			fp = fopen(path, "rb");
+			CHECKF(fp, "cannot open %s", path);
+			if (!fp)
+				continue;
+			n = fread(buf, 1, sizeof(buf), fp);
+			fclose(fp);
+			bad = rocket_matmul_fuzz_one(buf, n);
+			CHECKF(!bad, "%s: %s", path, bad);
+			files++;
+			for (i = 0; d == 0 && i < ROWS(seed_cases); i++) {
+				const struct seed_case *c = &seed_cases[i];
+
+				if (strcmp(c->name, de->d_name))
+					continue;
+				seeds++;
+				CHECKF(rmf_last.ret == c->ret && rmf_last.elems == c->elems &&
+				       rmf_last.jobs == c->jobs && rmf_last.tasks == c->tasks,
+				       "%s: ret %d, %u elements, %u jobs, %u tasks; expected %d, %u, %u, %u",
+				       path, rmf_last.ret, rmf_last.elems, rmf_last.jobs,
+				       rmf_last.tasks, c->ret, c->elems, c->jobs, c->tasks);
+			}
+		}
+		closedir(dir);
+	}
+	CHECKF(seeds == ROWS(seed_cases), "%u of %zu named seeds found (run from the repository root)",
+	       seeds, ROWS(seed_cases));
+	printf("# %u fuzz inputs replayed\n", files);
+}
+
 static const char *args_name(size_t i) { return args_cases[i].name; }
 static const char *copy_name(size_t i) { return copy_cases[i].name; }
 static const char *prep_name(size_t i) { return prep_cases[i].name; }
@@ -658,5 +754,6 @@ int main(void)
 	run_rows("descriptor", ROWS(prep_cases), prep_name, test_prepare);
 	RUN(test_split);
 	RUN(test_layout_emit);
+	RUN(test_fuzz_regressions);
 	return tap_done();
 }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Rocket NPU (RK3588) matmul regcmd generator: validates a matmul
  * description and writes the register command stream of its tasks.
@@ -8,6 +8,7 @@
  * and the status of each choice are in docs/npu-generator.md.
  */
 
+#include <linux/array_size.h>
 #include <linux/bitfield.h>
 #include <linux/bits.h>
 #include <linux/errno.h>
@@ -49,7 +50,7 @@ u32 rocket_mm_type_size(u32 type)
  */
 struct rrc_combo {
 	u32 in_type, out_type;
-	u32 in_prec;		/* CNA in/proc, DPU in/proc precision */
+	u32 in_prec;		/* conv in/proc, DPU in/proc precision */
 	u32 out_prec;		/* DPU out precision */
 	u32 core_prec;		/* CORE MISC_CFG proc precision */
 	u32 core_qd_en;		/* CORE MISC_CFG qd_en */
@@ -87,7 +88,7 @@ static const struct rrc_combo *rrc_find_combo(const struct rocket_matmul_desc *d
 
 	if (d->weight_type != d->in_type)
 		return NULL;
-	for (i = 0; i < sizeof(rrc_combos) / sizeof(rrc_combos[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(rrc_combos); i++)
 		if (rrc_combos[i].in_type == d->in_type &&
 		    rrc_combos[i].out_type == d->out_type)
 			return &rrc_combos[i];
@@ -233,15 +234,22 @@ static inline void rrc_w(struct rrc_out *o, u16 target, u16 reg, u32 val)
 	*o->p++ = ((u64)target << 48) | ((u64)val << 16) | reg;
 }
 
-static inline u32 rrc_range_error(struct rrc_out *o)
+/*
+ * Pack @val into the contiguous field @mask, recording -ERANGE in @o if it
+ * does not fit. A function rather than FIELD_FIT() + FIELD_PREP() so that
+ * @val is evaluated once; inlined with a constant @mask, the division and
+ * multiplication by the field's lowest bit become shifts.
+ */
+static inline u32 rrc_field(struct rrc_out *o, u32 mask, u32 val)
 {
-	o->err = -ERANGE;
-	return 0;
-}
+	u32 lsb = mask & (~mask + 1);
 
-/* Pack @val into @mask, recording -ERANGE if it does not fit. */
-#define RRC_F(o, mask, val) \
-	(FIELD_FIT(mask, val) ? (u32)FIELD_PREP(mask, val) : rrc_range_error(o))
+	if (val > mask / lsb) {
+		o->err = -ERANGE;
+		return 0;
+	}
+	return val * lsb;
+}
 
 struct rrc_task_args {
 	u32 rows;		/* M rows of this task */
@@ -263,47 +271,49 @@ static void rrc_emit_task(struct rrc_out *o, const struct rrc_combo *c,
 	u32 surf_stride, i;
 
 	/*
-	 * CNA SURF_STRIDE: 4 * (rows / 4 - 1); for a single row the recipe
+	 * RRC_CNA_SURF_STRIDE: 4 * (rows / 4 - 1); for a single row the recipe
 	 * gives -4, plus one, masked to the 28-bit field (0x0ffffffd).
 	 */
 	if (t->rows == 1)
 		surf_stride = (u32)(-3) & RRC_CNA_SURF_STRIDE;
 	else
-		surf_stride = RRC_F(o, RRC_CNA_SURF_STRIDE, 4 * (t->rows / 4 - 1));
+		surf_stride = rrc_field(o, RRC_CNA_SURF_STRIDE,
+					4 * (t->rows / 4 - 1));
 
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_S_POINTER, RRC_DPU_S_POINTER_MATMUL);
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_CONV_CON1,
 	      FIELD_PREP(RRC_CNA_PROC_PRECISION, c->in_prec) |
 	      FIELD_PREP(RRC_CNA_IN_PRECISION, c->in_prec));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_CONV_CON2,
-	      RRC_F(o, RRC_CNA_FEATURE_GRAINS, t->rows + 1));
+	      rrc_field(o, RRC_CNA_FEATURE_GRAINS, t->rows + 1));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_CONV_CON3,
 	      FIELD_PREP(RRC_CNA_CONV_Y_STRIDE, 1) |
 	      FIELD_PREP(RRC_CNA_CONV_X_STRIDE, 1));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_DATA_SIZE0,
 	      FIELD_PREP(RRC_CNA_DATAIN_WIDTH, 1) |
-	      RRC_F(o, RRC_CNA_DATAIN_HEIGHT, t->rows));
+	      rrc_field(o, RRC_CNA_DATAIN_HEIGHT, t->rows));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_DATA_SIZE1,
-	      RRC_F(o, RRC_CNA_DATAIN_CHANNEL_REAL, t->k - 1) |
-	      RRC_F(o, RRC_CNA_DATAIN_CHANNEL, t->k));
+	      rrc_field(o, RRC_CNA_DATAIN_CHANNEL_REAL, t->k - 1) |
+	      rrc_field(o, RRC_CNA_DATAIN_CHANNEL, t->k));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_DATA_SIZE2,
 	      FIELD_PREP(RRC_CNA_DATAOUT_WIDTH, 1));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_DATA_SIZE3,
-	      RRC_F(o, RRC_CNA_DATAOUT_ATOMICS, t->rows));
+	      rrc_field(o, RRC_CNA_DATAOUT_ATOMICS, t->rows));
 	/* cols * row_bytes <= 8192 * 32 KiB: always fits 32 bits. */
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_WEIGHT_SIZE0, t->cols * row_bytes);
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_WEIGHT_SIZE1,
-	      RRC_F(o, RRC_CNA_WEIGHT_BYTES_PER_KERNEL, row_bytes));
+	      rrc_field(o, RRC_CNA_WEIGHT_BYTES_PER_KERNEL, row_bytes));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_WEIGHT_SIZE2,
 	      FIELD_PREP(RRC_CNA_WEIGHT_WIDTH, 1) |
 	      FIELD_PREP(RRC_CNA_WEIGHT_HEIGHT, 1) |
-	      RRC_F(o, RRC_CNA_WEIGHT_KERNELS, t->cols));
+	      rrc_field(o, RRC_CNA_WEIGHT_KERNELS, t->cols));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_CBUF_CON0,
-	      RRC_F(o, RRC_CNA_WEIGHT_BANK, ROCKET_MM_CBUF_BANKS - data_bank) |
-	      RRC_F(o, RRC_CNA_DATA_BANK, data_bank));
+	      rrc_field(o, RRC_CNA_WEIGHT_BANK,
+			ROCKET_MM_CBUF_BANKS - data_bank) |
+	      rrc_field(o, RRC_CNA_DATA_BANK, data_bank));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_CBUF_CON1,
-	      RRC_F(o, RRC_CNA_DATA_ENTRIES,
-		    rrc_div_up(row_bytes, RRC_DATA_ENTRY_BYTES)));
+	      rrc_field(o, RRC_CNA_DATA_ENTRIES,
+			rrc_div_up(row_bytes, RRC_DATA_ENTRY_BYTES)));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_CVT_CON0,
 	      RRC_CNA_DATA_SIGN | RRC_CNA_CVT_TYPE | RRC_CNA_CVT_BYPASS);
 	for (i = 0; i < 4; i++)
@@ -322,9 +332,9 @@ static void rrc_emit_task(struct rrc_out *o, const struct rrc_combo *c,
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_DMA_CON2, surf_stride);
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_FC_DATA_SIZE0,
 	      FIELD_PREP(RRC_CNA_DMA_WIDTH, 1) |
-	      RRC_F(o, RRC_CNA_DMA_HEIGHT, t->rows));
+	      rrc_field(o, RRC_CNA_DMA_HEIGHT, t->rows));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_FC_DATA_SIZE1,
-	      RRC_F(o, RRC_CNA_DMA_CHANNEL, t->k));
+	      rrc_field(o, RRC_CNA_DMA_CHANNEL, t->k));
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_DCOMP_CTRL, 0);
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_DCOMP_REGNUM, 0);
 	rrc_w(o, RRC_TGT_CNA, RRC_CNA_DCOMP_ADDR0, (u32)t->b);
@@ -337,9 +347,9 @@ static void rrc_emit_task(struct rrc_out *o, const struct rrc_combo *c,
 	      FIELD_PREP(RRC_CORE_PROC_PRECISION, c->core_prec) |
 	      (c->core_qd_en ? RRC_CORE_QD_EN : 0));
 	rrc_w(o, RRC_TGT_CORE, RRC_CORE_DATAOUT_SIZE_0,
-	      RRC_F(o, RRC_CORE_DATAOUT_HEIGHT, t->rows - 1));
+	      rrc_field(o, RRC_CORE_DATAOUT_HEIGHT, t->rows - 1));
 	rrc_w(o, RRC_TGT_CORE, RRC_CORE_DATAOUT_SIZE_1,
-	      RRC_F(o, RRC_CORE_DATAOUT_CHANNEL, t->cols - 1));
+	      rrc_field(o, RRC_CORE_DATAOUT_CHANNEL, t->cols - 1));
 	rrc_w(o, RRC_TGT_CORE, RRC_CORE_CLIP_TRUNCATE, 0);
 	rrc_w(o, RRC_TGT_CORE, RRC_CORE_3030, 0);
 
@@ -353,14 +363,14 @@ static void rrc_emit_task(struct rrc_out *o, const struct rrc_combo *c,
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_OFFSET_PEND, 0);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_DST_BASE_ADDR, (u32)t->c);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_DST_SURF_STRIDE,
-	      RRC_F(o, RRC_DPU_DST_SURF_STRIDE_F, t->rows));
+	      rrc_field(o, RRC_DPU_DST_SURF_STRIDE_F, t->rows));
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_DATA_CUBE_WIDTH, 0);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_DATA_CUBE_HEIGHT,
-	      RRC_F(o, RRC_DPU_CUBE_HEIGHT, t->rows - 1));
+	      rrc_field(o, RRC_DPU_CUBE_HEIGHT, t->rows - 1));
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_DATA_CUBE_NOTCH_ADDR, 0);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_DATA_CUBE_CHANNEL,
-	      RRC_F(o, RRC_DPU_CUBE_ORIG_CHANNEL, t->cols - 1) |
-	      RRC_F(o, RRC_DPU_CUBE_CHANNEL, t->cols - 1));
+	      rrc_field(o, RRC_DPU_CUBE_ORIG_CHANNEL, t->cols - 1) |
+	      rrc_field(o, RRC_DPU_CUBE_CHANNEL, t->cols - 1));
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_BS_CFG, RRC_DPU_BS_ALL_BYPASS);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_BS_ALU_CFG, 0);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_BS_MUL_CFG, 0);
@@ -371,9 +381,9 @@ static void rrc_emit_task(struct rrc_out *o, const struct rrc_combo *c,
 	      FIELD_PREP(RRC_DPU_SIZE_E_0, c->ow_size_e) | RRC_DPU_OD_BYPASS);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_BS_OW_OP, 0);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_WDMA_SIZE_0,
-	      RRC_F(o, RRC_DPU_CHANNEL_WDMA, t->cols - 1));
+	      rrc_field(o, RRC_DPU_CHANNEL_WDMA, t->cols - 1));
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_WDMA_SIZE_1,
-	      RRC_F(o, RRC_DPU_HEIGHT_WDMA, t->rows - 1));
+	      rrc_field(o, RRC_DPU_HEIGHT_WDMA, t->rows - 1));
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_BN_CFG, RRC_DPU_BN_ALL_BYPASS);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_BN_ALU_CFG, 0);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_BN_MUL_CFG, 0);
@@ -390,7 +400,7 @@ static void rrc_emit_task(struct rrc_out *o, const struct rrc_combo *c,
 	for (i = 0; i < 8; i++)
 		rrc_w(o, RRC_TGT_DPU, RRC_DPU_EW_OP_VALUE_0 + 4 * i, 0);
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_SURFACE_ADD,
-	      RRC_F(o, RRC_DPU_SURF_ADD, t->rows * c->surf_add_mult));
+	      rrc_field(o, RRC_DPU_SURF_ADD, t->rows * c->surf_add_mult));
 	rrc_w(o, RRC_TGT_DPU, RRC_DPU_40C4, 0);
 	for (i = RRC_DPU_LUT_FIRST; i <= RRC_DPU_LUT_LAST; i += 4)
 		rrc_w(o, RRC_TGT_DPU, (u16)i, 0);
@@ -406,7 +416,8 @@ static void rrc_emit_trailer(struct rrc_out *o, u64 next_addr, u32 next_qwords)
 		rrc_w(o, RRC_TGT_PC, RRC_PC_BASE_ADDRESS,
 		      (u32)next_addr & RRC_PC_SOURCE_ADDR);
 		rrc_w(o, RRC_TGT_PC, RRC_PC_REGISTER_AMOUNTS,
-		      RRC_F(o, RRC_PC_DATA_AMOUNT, (next_qwords + 1) / 2 - 1));
+		      rrc_field(o, RRC_PC_DATA_AMOUNT,
+				(next_qwords + 1) / 2 - 1));
 	} else {
 		*o->p++ = 0;
 		rrc_w(o, RRC_TGT_PC, RRC_PC_REGISTER_AMOUNTS, 0);

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Rocket NPU (RK3588) matmul regcmd generator.
  *
@@ -28,6 +28,7 @@
 #ifndef __ROCKET_REGCMD_H__
 #define __ROCKET_REGCMD_H__
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 /* Element types (enum rocket_mm_type). 0 is invalid on purpose. */
@@ -48,7 +49,7 @@ enum rocket_mm_type {
  * flag (mainline way) every trailer holds 0 / 0 and the kernel starts each
  * task itself from rocket_regcmd_task.offset and .amounts.
  */
-#define ROCKET_MM_F_CHAIN		(1U << 0)
+#define ROCKET_MM_F_CHAIN		BIT(0)
 #define ROCKET_MM_F_ALL			(ROCKET_MM_F_CHAIN)
 
 /* Limits (see docs/npu-generator.md "Tiling"). */

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * RK3588 NPU registers used by the matmul regcmd generator (rocket_regcmd.c).
  *
@@ -31,13 +31,13 @@
 /* ---- PC (0x0000) ------------------------------------------------------- */
 #define RRC_PC_OPERATION_ENABLE		0x0008
 #define   RRC_PC_OP_EN			BIT(0)
-#define   RRC_PC_OP_ENABLE_MATMUL	0x0d	/* op_en | CNA | DPU (mtx512) */
+#define   RRC_PC_OP_ENABLE_MATMUL	0x0d	/* op_en, conv and DPU (mtx512) */
 #define RRC_PC_BASE_ADDRESS		0x0010
 #define   RRC_PC_SOURCE_ADDR		GENMASK(31, 4)
 #define RRC_PC_REGISTER_AMOUNTS		0x0014
 #define   RRC_PC_DATA_AMOUNT		GENMASK(15, 0)
 
-/* ---- CNA (0x1000) ------------------------------------------------------ */
+/* ---- CNA_*: convolution (0x1000) -------------------------------------- */
 #define RRC_CNA_CONV_CON1		0x100c
 #define   RRC_CNA_PROC_PRECISION	GENMASK(9, 7)
 #define   RRC_CNA_IN_PRECISION		GENMASK(6, 4)
@@ -176,7 +176,7 @@
 #define RRC_DPU_LUT_FIRST		0x4100	/* LUT_* 0x4100..0x412c, all 0 */
 #define RRC_DPU_LUT_LAST		0x412c
 
-/* Precision codes (CNA/CORE/DPU precision fields). */
+/* Precision codes (CNA_*, CORE_*, DPU_* precision fields). */
 #define RRC_PREC_INT8			0
 #define RRC_PREC_FP16			2
 #define RRC_PREC_INT32			4
