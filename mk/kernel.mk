@@ -12,3 +12,7 @@ kernel-patches-iommu:
 	@scripts/kernel/patches.sh
 kernel-kunit:
 	@scripts/kernel/kunit.sh
+
+# KUnit in the patched arm64 kernel under qemu, as part of `make check`
+# (cold: downloads and builds the kernel once; warm: ~30 s).
+CHECK_CMDS += "tests/kernel_kunit_test.sh"
