@@ -73,6 +73,8 @@ CHECK_CMDS += "lib/accel_shim/run-upstream.sh $(SHIM_ST_PROGS)"
 # The arm64 build under qemu-aarch64 (native runs only; ~1 min).
 ifneq ($(SAN),1)
 CHECK_CMDS += "lib/accel_shim/run-arm64.sh $(SHIM_ST_PROGS)"
+# ... and the emulator plus the suites under ASan+UBSan.
+CHECK_CMDS += "lib/accel_shim/run-asan.sh $(SHIM_ST_PROGS)"
 endif
 
 .PHONY: shim
