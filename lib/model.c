@@ -19,7 +19,9 @@
 #include "gguf.h"
 #include "model.h"
 
-#define MODEL_MAX_ROT 1024	/* ops_rope keeps n_rot/2 angles on the stack */
+#define MODEL_MAX_ROT 1024
+#define QK_K_COLS 256
+#define ATTN_SERIAL_MACS (1 << 18)	/* q.K MACs below which attention runs on one thread */		/* K-quant super-block: act8 needs whole ones */	/* ops_rope keeps n_rot/2 angles on the stack */
 
 const char *model_arch_name(enum model_arch a)
 {
@@ -386,12 +388,15 @@ struct model_ctx *model_ctx_new(const struct model *m, int n_ctx, int n_threads,
 	c->hb = malloc(nb * cfg->n_ff * sizeof(float));
 	c->hb2 = malloc(nb * cfg->n_ff * sizeof(float));
 	c->scores = malloc((size_t)threadpool_size(c->tp) * n_ctx * sizeof(float));
+	size_t qcols = wide > (size_t)cfg->n_ff ? wide : (size_t)cfg->n_ff;
+	size_t xq_bytes = ops_act8_bytes((int64_t)nb, (int64_t)(qcols + QK_K_COLS - 1) / QK_K_COLS * QK_K_COLS);
+	c->xq = malloc(xq_bytes);
 	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q || !c->k ||
-	    !c->v || !c->att || !c->hb || !c->hb2 || !c->scores)
+	    !c->v || !c->att || !c->hb || !c->hb2 || !c->scores || !c->xq)
 		goto oom;
 	c->mem_bytes = (2 * cache + nb * (2 * cfg->n_embd + wide + 2 * qd + 2 * kvd +
 					  2 * (size_t)cfg->n_ff) +
-			(size_t)threadpool_size(c->tp) * n_ctx) * sizeof(float);
+			(size_t)threadpool_size(c->tp) * n_ctx) * sizeof(float) + xq_bytes;
 	return c;
 oom:
 	snprintf(err, err_len, "out of memory for a context of %d positions", n_ctx);
@@ -416,6 +421,7 @@ void model_ctx_free(struct model_ctx *c)
 	free(c->hb);
 	free(c->hb2);
 	free(c->scores);
+	free(c->xq);
 	free(c);
 }
 
@@ -470,11 +476,41 @@ static void add_bias(float *y, const float *bias, int B, int n)
 			y[(size_t)b * n + i] += bias[i];
 }
 
+/*
+ * y = W x for B rows. In act8 mode x is quantised to Q8_K once and reused
+ * by the following matmuls on the same x (q/k/v, gate/up): callers set
+ * c->xq_src = NULL whenever they rewrite a matmul input.
+ */
 static int mm(struct model_ctx *c, const struct qmat *w, const float *x, int B, float *y)
 {
 	if (c->ggml_act)
 		return ops_matmul_ggml_act(c->tp, c->isa, w, x, B, y);
+	if (c->act8 && ops_act8_type(w->type) && w->cols % QK_K_COLS == 0) {
+		if (c->xq_src != x) {
+			ops_quantize_act8(c->tp, x, B, w->cols, c->xq);
+			c->xq_src = x;
+		}
+		return ops_matmul_act8(c->tp, c->isa, w, x, c->xq, B, y);
+	}
 	return ops_matmul(c->tp, c->isa, w, x, B, y);
+}
+
+/* n matmuls on the same x; in act8 mode in one pool job */
+static int mm_n(struct model_ctx *c, int n, const struct qmat *const *w, const float *x, int B,
+		float *const *y)
+{
+	int rc = 0;
+
+	if (!c->ggml_act && c->act8 && ops_act8_type(w[0]->type) && w[0]->cols % QK_K_COLS == 0) {
+		if (c->xq_src != x) {
+			ops_quantize_act8(c->tp, x, B, w[0]->cols, c->xq);
+			c->xq_src = x;
+		}
+		return ops_matmul_act8_n(c->tp, c->isa, n, w, x, c->xq, B, y);
+	}
+	for (int k = 0; k < n; k++)
+		rc |= mm(c, w[k], x, B, y[k]);
+	return rc;
 }
 
 /* B tokens at positions pos0..; leaves the final hidden states in c->x. */
@@ -496,9 +532,11 @@ static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos
 		for (int b = 0; b < B; b++)
 			ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)b * D, L->attn_norm, D,
 				    cfg->norm_eps);
-		rc |= mm(c, &L->wq, c->xb, B, c->q);
-		rc |= mm(c, &L->wk, c->xb, B, c->k);
-		rc |= mm(c, &L->wv, c->xb, B, c->v);
+		c->xq_src = NULL;
+		const struct qmat *qkv[3] = { &L->wq, &L->wk, &L->wv };
+		float *qkv_out[3] = { c->q, c->k, c->v };
+
+		rc |= mm_n(c, 3, qkv, c->xb, B, qkv_out);
 		add_bias(c->q, L->bq, B, qd);
 		add_bias(c->k, L->bk, B, kvd);
 		add_bias(c->v, L->bv, B, kvd);
@@ -514,7 +552,12 @@ static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos
 		}
 		struct attn_job aj = { .c = c, .layer = l, .B = B, .pos0 = pos0 };
 
-		threadpool_run(c->tp, attn_worker, &aj);
+		/* a short decode step's attention costs less than waking a thread
+		 * (~60 us on the build VM): run it on the caller */
+		bool small = (int64_t)B * cfg->n_head * (pos0 + B) * hd < ATTN_SERIAL_MACS;
+
+		threadpool_run(small ? NULL : c->tp, attn_worker, &aj);
+		c->xq_src = NULL;
 		rc |= mm(c, &L->wo, c->att, B, c->xb2);
 		for (size_t i = 0; i < (size_t)B * D; i++)
 			c->x[i] += c->xb2[i];
@@ -522,9 +565,13 @@ static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos
 		for (int b = 0; b < B; b++)
 			ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)b * D, L->ffn_norm, D,
 				    cfg->norm_eps);
-		rc |= mm(c, &L->gate, c->xb, B, c->hb);
-		rc |= mm(c, &L->up, c->xb, B, c->hb2);
+		c->xq_src = NULL;
+		const struct qmat *gu[2] = { &L->gate, &L->up };
+		float *gu_out[2] = { c->hb, c->hb2 };
+
+		rc |= mm_n(c, 2, gu, c->xb, B, gu_out);
 		ops_swiglu(c->hb, c->hb2, B * cfg->n_ff);
+		c->xq_src = NULL;
 		rc |= mm(c, &L->down, c->hb, B, c->xb2);
 		for (size_t i = 0; i < (size_t)B * D; i++)
 			c->x[i] += c->xb2[i];
@@ -541,6 +588,7 @@ static int output_logits(struct model_ctx *c, int b0, int n, float *out)
 	for (int b = 0; b < n; b++)
 		ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)(b0 + b) * D, m->output_norm, D,
 			    m->cfg.norm_eps);
+	c->xq_src = NULL;
 	return mm(c, &m->output, c->xb, n, out);
 }
 

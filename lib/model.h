@@ -78,6 +78,11 @@ struct model_ctx {
 	int n_batch;		/* max tokens per forward chunk */
 	enum ops_isa isa;
 	bool ggml_act;		/* round activations as llama.cpp (ops_matmul_ggml_act) */
+	bool act8;		/* Q8_K activations + integer dots for K-quant weights
+				 * (ops_matmul_act8; llama.cpp's numerics, faster);
+				 * false (default): f32 activations. ggml_act wins. */
+	void *xq;		/* act8: Q8_K rows of xq_src */
+	const float *xq_src;	/* the buffer xq was made from, NULL: stale */
 	struct threadpool *tp;
 	float *k_cache;		/* [n_layer][n_ctx][n_head_kv * head_dim] */
 	float *v_cache;

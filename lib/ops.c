@@ -142,6 +142,183 @@ int ops_matmul(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
 	return j.failed ? -1 : 0;
 }
 
+/* ---- 8-bit activations for K-quants (see ops.h) --------------------------- */
+
+bool ops_act8_type(uint32_t weight_type)
+{
+	return weight_type == GGML_TYPE_Q4_K || weight_type == GGML_TYPE_Q6_K;
+}
+
+size_t ops_act8_bytes(int64_t M, int64_t cols)
+{
+	return (size_t)M * (size_t)(cols / QK_K) * sizeof(struct block_q8_K);
+}
+
+struct q8k_job {
+	const float *x;
+	int64_t M, cols;
+	struct block_q8_K *q;
+};
+
+static void q8k_worker(void *arg, int ith, int nth)
+{
+	struct q8k_job *j = arg;
+	int64_t nb = j->cols / QK_K;
+
+	for (int64_t m = ith; m < j->M; m += nth)
+		quantize_row_q8_K_ref(j->x + m * j->cols, j->q + m * nb, j->cols);
+}
+
+void ops_quantize_act8(struct threadpool *tp, const float *x, int64_t M, int64_t cols, void *q)
+{
+	struct q8k_job j = { .x = x, .M = M, .cols = cols, .q = q };
+
+	if (M > 1)
+		threadpool_run(tp, q8k_worker, &j);
+	else
+		q8k_worker(&j, 0, 1);
+}
+
+/*
+ * Reference integer dots, as ggml's generic ggml_vec_dot_q4_K_q8_K and
+ * _q6_K_q8_K: per super-block an exact integer sum, scaled in float.
+ */
+static float dot_q4_K_q8_K_ref(const struct block_q4_K *x, const struct block_q8_K *y, int64_t nb)
+{
+	float sum = 0.0f;
+
+	for (int64_t i = 0; i < nb; i++) {
+		int32_t isum = 0, imin = 0;
+
+		for (int g = 0; g < 8; g++) {
+			uint8_t sc, mn;
+			const uint8_t *qs = x[i].qs + 32 * (g / 2);
+			const int8_t *q8 = y[i].qs + 32 * g;
+			int32_t s = 0;
+
+			get_scale_min_k4(g, x[i].scales, &sc, &mn);
+			for (int l = 0; l < 32; l++)
+				s += (g & 1 ? qs[l] >> 4 : qs[l] & 0x0f) * q8[l];
+			isum += sc * s;
+			imin += mn * (y[i].bsums[2 * g] + y[i].bsums[2 * g + 1]);
+		}
+		sum += y[i].d * (fp16_to_fp32(x[i].d) * (float)isum -
+				 fp16_to_fp32(x[i].dmin) * (float)imin);
+	}
+	return sum;
+}
+
+static float dot_q6_K_q8_K_ref(const struct block_q6_K *x, const struct block_q8_K *y, int64_t nb)
+{
+	float sum = 0.0f;
+
+	for (int64_t i = 0; i < nb; i++) {
+		int32_t isum = 0;
+
+		for (int g = 0; g < 8; g++) {	/* 128-element halves n, quarters k */
+			int n = g / 4, k = g % 4;
+			const uint8_t *ql = x[i].ql + 64 * n + 32 * (k & 1);
+			const uint8_t *qh = x[i].qh + 32 * n;
+			const int8_t *q8 = y[i].qs + 32 * g;
+
+			for (int h = 0; h < 2; h++) {
+				int32_t s = 0;
+
+				for (int l = 16 * h; l < 16 * h + 16; l++) {
+					int q = ((k >= 2 ? ql[l] >> 4 : ql[l]) & 0x0f) |
+						(((qh[l] >> (2 * k)) & 3) << 4);
+
+					s += (q - 32) * q8[l];
+				}
+				isum += x[i].scales[8 * n + 2 * k + h] * s;
+			}
+		}
+		sum += y[i].d * fp16_to_fp32(x[i].d) * (float)isum;
+	}
+	return sum;
+}
+
+void ops_rowdot8_ref(const void *rows, size_t row_bytes, int64_t n, uint32_t type, int64_t cols,
+		     const void *q8, int64_t M, float *y, int64_t y_stride)
+{
+	int64_t nb = cols / QK_K;
+	const struct block_q8_K *a = q8;
+
+	for (int64_t r = 0; r < n; r++) {
+		const void *row = (const uint8_t *)rows + (size_t)r * row_bytes;
+
+		for (int64_t m = 0; m < M; m++)
+			y[m * y_stride + r] = type == GGML_TYPE_Q4_K ?
+					      dot_q4_K_q8_K_ref(row, a + m * nb, nb) :
+					      dot_q6_K_q8_K_ref(row, a + m * nb, nb);
+	}
+}
+
+#define MATMUL8_MAX 4
+
+struct matmul8_job {
+	int n;
+	const struct qmat *w[MATMUL8_MAX];
+	float *y[MATMUL8_MAX];
+	const void *q;
+	int64_t M;
+	ops_rowdot8_fn rowdot;
+};
+
+/* each thread takes its share of the rows of every matrix of the job */
+static void matmul8_worker(void *arg, int ith, int nth)
+{
+	struct matmul8_job *j = arg;
+
+	for (int k = 0; k < j->n; k++) {
+		const struct qmat *w = j->w[k];
+		int64_t r0 = w->rows * ith / nth, r1 = w->rows * (ith + 1) / nth;
+
+		if (r1 > r0)
+			j->rowdot((const uint8_t *)w->data + (size_t)r0 * w->row_bytes, w->row_bytes,
+				  r1 - r0, w->type, w->cols, j->q, j->M, j->y[k] + r0, w->rows);
+	}
+}
+
+int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const struct qmat *const *w,
+		      const float *x, const void *q, int64_t M, float *const *y)
+{
+	struct matmul8_job j = { .n = n, .q = q, .M = M, .rowdot = ops_rowdot8_ref };
+	bool all8 = n <= MATMUL8_MAX;
+
+	for (int k = 0; k < n && all8; k++)
+		all8 = ops_act8_type(w[k]->type) && w[k]->cols % QK_K == 0 && w[k]->cols == w[0]->cols;
+	if (!all8) {
+		int rc = 0;
+
+		for (int k = 0; k < n; k++)
+			rc |= ops_act8_type(w[k]->type) && w[k]->cols % QK_K == 0 ?
+			      ops_matmul_act8(tp, isa, w[k], x, q, M, y[k]) :
+			      ops_matmul(tp, isa, w[k], x, M, y[k]);
+		return rc ? -1 : 0;
+	}
+	if (!tp || !q)
+		return -1;
+	for (int k = 0; k < n; k++) {
+		j.w[k] = w[k];
+		j.y[k] = y[k];
+	}
+#if defined(__x86_64__)
+	if (isa == OPS_ISA_AVX2)
+		j.rowdot = ops_rowdot8_avx2;
+#endif
+	threadpool_run(tp, matmul8_worker, &j);
+	return 0;
+}
+
+int ops_matmul_act8(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
+		    const float *x, const void *q, int64_t M, float *y)
+{
+	if (!ops_act8_type(w->type) || w->cols % QK_K)
+		return ops_matmul(tp, isa, w, x, M, y);
+	return ops_matmul_act8_n(tp, isa, 1, &w, x, q, M, &y);
+}
+
 uint32_t ops_ggml_act_type(uint32_t weight_type)
 {
 	switch (weight_type) {

@@ -59,6 +59,33 @@ int ops_matmul(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
 int ops_matmul_ggml_act(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
 			const float *x, int64_t M, float *y);
 
+/*
+ * 8-bit activations ("act8", llama.cpp's numerics and speed for K-quants):
+ * for Q4_K and Q6_K weights the activation rows are quantised to Q8_K
+ * (ggml's quantize_row_q8_K_ref) once and the dots run in integers, as
+ * ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K do; every other weight type keeps
+ * f32 activations (ops_matmul). The result equals
+ * ops_matmul_ggml_act() up to float summation order.
+ */
+bool ops_act8_type(uint32_t weight_type);
+/* Bytes of Q8_K rows for M x cols activations (cols a multiple of 256). */
+size_t ops_act8_bytes(int64_t M, int64_t cols);
+/* x (M rows of cols) -> Q8_K rows in q; rows split over the pool. */
+void ops_quantize_act8(struct threadpool *tp, const float *x, int64_t M, int64_t cols, void *q);
+/*
+ * y = W x as ops_matmul, with q = x quantised by ops_quantize_act8 for K-quant
+ * weights (q is ignored, may be NULL, for the other types).
+ */
+int ops_matmul_act8(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
+		    const float *x, const void *q, int64_t M, float *y);
+/*
+ * n (<= 4) matrices of the same width on the same x in one pool job
+ * (y[k] = w[k] x; q/k/v, gate/up): one thread wake-up instead of n.
+ * Falls back to one call each when a matrix is not a K-quant.
+ */
+int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const struct qmat *const *w,
+		      const float *x, const void *q, int64_t M, float *const *y);
+
 /* The format ggml rounds activations to for a weight type (F32: none). */
 uint32_t ops_ggml_act_type(uint32_t weight_type);
 
@@ -90,10 +117,24 @@ typedef void (*ops_rowdot_fn)(const void *row, uint32_t type, int64_t cols,
 			      float *scratch);
 void ops_rowdot_ref(const void *row, uint32_t type, int64_t cols, const float *x,
 		    int64_t M, float *y, int64_t y_stride, float *scratch);
+/* Row-dot kernels against Q8_K activation rows (K-quant weights only):
+ * n weight rows of row_bytes from rows; q8 holds M rows of cols / 256
+ * blocks; y[m * y_stride + r] for weight row r < n. */
+typedef void (*ops_rowdot8_fn)(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
+			       int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride);
+void ops_rowdot8_ref(const void *rows, size_t row_bytes, int64_t n, uint32_t type, int64_t cols,
+		     const void *q8, int64_t M, float *y, int64_t y_stride);
 #if defined(__x86_64__)
+void ops_rowdot8_avx2(const void *rows, size_t row_bytes, int64_t n, uint32_t type, int64_t cols,
+		      const void *q8, int64_t M, float *y, int64_t y_stride);
 void ops_rowdot_avx2(const void *row, uint32_t type, int64_t cols, const float *x,
 		     int64_t M, float *y, int64_t y_stride, float *scratch);
 float ops_dot_f32_avx2(const float *a, const float *b, int n);
+/* ops_rowdot8_avx2 uses vpdpwssd (AVX512-VNNI + VL CPUs; the environment
+ * variable ROSENBLATT_NO_VNNI=1, read once, turns it off) */
+bool ops_avx2_vnni(void);
+/* for tests: force the plain AVX2 path (false) or VNNI where the CPU has it */
+bool ops_avx2_set_vnni(bool on);
 void ops_axpy_f32_avx2(float *y, float a, const float *x, int n);
 #endif
 #if defined(__aarch64__)

@@ -12,6 +12,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fp16.h"
@@ -341,6 +342,365 @@ static AVX2 INLINE void fusedk_t(uint32_t type, const void *row, int64_t cols, c
 FUSEDK(fused_q4_K_, GGML_TYPE_Q4_K)
 FUSEDK(fused_q6_K_, GGML_TYPE_Q6_K)
 #undef FUSEDK
+
+/*
+ * Integer dots against Q8_K activations (ops_matmul_act8), after ggml's
+ * AVX2 ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K: maddubs (u8 weights x s8
+ * activations -> pairs in i16), madd with the 16-bit sub-block scales ->
+ * i32, one float FMA per super-block. Up to 4 activation rows per pass, so
+ * each weight block is unpacked once per 4 tokens.
+ */
+/* the m loops must unroll so the accumulators stay in registers; the
+ * others stay loops, or GCC hoists every load and spills */
+#define UNROLL _Pragma("GCC unroll 8")
+#define NOUNROLL _Pragma("GCC unroll 1")
+
+/* bytes 2g x 8, 2g+1 x 8: the two sub-block scales of Q6_K group g */
+static const uint8_t q6_scale_shuf[8][16] = {
+#define S(g) { 2*g, 2*g, 2*g, 2*g, 2*g, 2*g, 2*g, 2*g, 2*g+1, 2*g+1, 2*g+1, 2*g+1, 2*g+1, 2*g+1, 2*g+1, 2*g+1 }
+	S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7),
+#undef S
+};
+
+/* bytes 2g, 2g+1 repeated: broadcast 16-bit lane g of each 128-bit half */
+static const uint8_t k4_scale_shuf[8][32] = {
+#define P(g) 2*g, 2*g+1
+#define S(g) { P(g), P(g), P(g), P(g), P(g), P(g), P(g), P(g), \
+	       P(g), P(g), P(g), P(g), P(g), P(g), P(g), P(g) }
+	S(0), S(1), S(2), S(3), S(4), S(5), S(6), S(7),
+#undef S
+#undef P
+};
+
+static AVX2 INLINE __m256i k4_scale(__m256i dup, int g)
+{
+	return _mm256_shuffle_epi8(dup, _mm256_loadu_si256((const __m256i *)k4_scale_shuf[g]));
+}
+
+/* group g's scales of the 16 int8 Q6_K scales: a in lanes 0-7, b in 8-15 */
+static AVX2 INLINE __m256i q6_scale16(__m128i scales, int g)
+{
+	return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales,
+						      _mm_loadu_si128((const __m128i *)q6_scale_shuf[g])));
+}
+
+/*
+ * acc + madd(a, b). With vnni (AVX512-VNNI + VL, checked at run time) one
+ * vpdpwssd; inline asm because the build targets baseline x86-64 and the
+ * intrinsic would need the target attribute on every caller.
+ */
+static AVX2 INLINE __m256i dpwssd(__m256i acc, __m256i a, __m256i b, bool vnni)
+{
+	if (vnni) {
+		__asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+		return acc;
+	}
+	return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+}
+
+static AVX2 INLINE void q4k_q8k(const struct block_q4_K *x, const struct block_q8_K *y,
+				int64_t nb, int nm, float *out, bool vnni)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+	__m256 acc[8];
+
+	UNROLL for (int m = 0; m < nm; m++)
+		acc[m] = _mm256_setzero_ps();
+	for (int64_t i = 0; i < nb; i++) {
+		uint32_t u[4];
+
+		/* 12 bytes of 6-bit scales/mins -> bytes 0-7 scales, 8-15 mins */
+		memcpy(u, x[i].scales, 12);
+		u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+		uint32_t t = u[1] & 0x3f3f3f3f;
+
+		u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+		u[2] = t;
+		u[0] &= 0x3f3f3f3f;
+		__m256i sc16 = _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
+		__m128i mins = _mm256_extracti128_si256(sc16, 1);
+		__m256i dup = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16));
+		__m256 dv = _mm256_set1_ps(h2f(x[i].d)), mv = _mm256_set1_ps(-h2f(x[i].dmin));
+		__m256i sumi[8];
+
+		UNROLL for (int m = 0; m < nm; m++)
+			sumi[m] = _mm256_setzero_si256();
+		NOUNROLL for (int j = 0; j < 4; j++) {
+			__m256i q4 = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * j));
+			__m256i lo = _mm256_and_si256(q4, m4);
+			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+			__m256i sl = k4_scale(dup, 2 * j), sh = k4_scale(dup, 2 * j + 1);
+
+			UNROLL for (int m = 0; m < nm; m++) {
+				const int8_t *q8 = y[m * nb + i].qs + 64 * j;
+				__m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+				__m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+
+				sumi[m] = dpwssd(dpwssd(sumi[m], sl, pl, vnni), sh, ph, vnni);
+			}
+		}
+		UNROLL for (int m = 0; m < nm; m++) {
+			const struct block_q8_K *b = &y[m * nb + i];
+			__m256i bs = _mm256_loadu_si256((const __m256i *)b->bsums);
+			/* sums of 32: pairs of the 16 bsums, in group order */
+			__m128i s32 = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+			__m256i pm = _mm256_zextsi128_si256(_mm_madd_epi16(mins, s32));
+			__m256 v = _mm256_fmadd_ps(mv, _mm256_cvtepi32_ps(pm),
+						   _mm256_mul_ps(dv, _mm256_cvtepi32_ps(sumi[m])));
+
+			acc[m] = _mm256_fmadd_ps(_mm256_set1_ps(b->d), v, acc[m]);
+		}
+	}
+	UNROLL for (int m = 0; m < nm; m++)
+		out[m] = hsum(acc[m]);
+}
+
+static AVX2 INLINE void q6k_q8k(const struct block_q6_K *x, const struct block_q8_K *y,
+				int64_t nb, int nm, float *out, bool vnni)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3);
+	__m256 acc[8];
+
+	UNROLL for (int m = 0; m < nm; m++)
+		acc[m] = _mm256_setzero_ps();
+	for (int64_t i = 0; i < nb; i++) {
+		__m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);
+		__m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+		__m256 dv = _mm256_set1_ps(h2f(x[i].d));
+		__m256i sumi[8];
+
+		/* the -32 offset: -32 * sum over sub-blocks of scale * bsum */
+		UNROLL for (int m = 0; m < nm; m++) {
+			__m256i bs = _mm256_loadu_si256((const __m256i *)y[m * nb + i].bsums);
+
+			sumi[m] = _mm256_sub_epi32(_mm256_setzero_si256(),
+						   _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+		}
+		NOUNROLL for (int n = 0; n < 2; n++) {
+			__m256i qh = _mm256_loadu_si256((const __m256i *)(x[i].qh + 32 * n));
+			__m256i l1 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * n));
+			__m256i l2 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * n + 32));
+
+			NOUNROLL for (int k = 0; k < 4; k++) {
+				__m256i l = k & 1 ? l2 : l1;
+
+				if (k >= 2)
+					l = _mm256_srli_epi16(l, 4);
+				__m256i h = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m2);
+				__m256i q6 = _mm256_or_si256(_mm256_and_si256(l, m4), _mm256_slli_epi16(h, 4));
+				__m256i s = q6_scale16(sc8, 4 * n + k);
+
+				UNROLL for (int m = 0; m < nm; m++) {
+					const int8_t *q8 = y[m * nb + i].qs + 128 * n + 32 * k;
+					__m256i p = _mm256_maddubs_epi16(q6, _mm256_loadu_si256((const __m256i *)q8));
+
+					sumi[m] = dpwssd(sumi[m], s, p, vnni);
+				}
+			}
+		}
+		UNROLL for (int m = 0; m < nm; m++)
+			acc[m] = _mm256_fmadd_ps(_mm256_mul_ps(dv, _mm256_set1_ps(y[m * nb + i].d)),
+						 _mm256_cvtepi32_ps(sumi[m]), acc[m]);
+	}
+	UNROLL for (int m = 0; m < nm; m++)
+		out[m] = hsum(acc[m]);
+}
+
+/*
+ * One activation row (decode): the same sums, but in 4 independent
+ * integer accumulators, or the chain of vpdpwssd/vpaddd latencies is what
+ * limits the speed (8 dependent steps per super-block).
+ */
+static AVX2 INLINE void q4k_q8k_row(const struct block_q4_K *x, const struct block_q8_K *y,
+				    int64_t nb, float *out, bool vnni)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+	__m256 acc = _mm256_setzero_ps();
+
+	for (int64_t i = 0; i < nb; i++) {
+		uint32_t u[4];
+
+		memcpy(u, x[i].scales, 12);
+		u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+		uint32_t t = u[1] & 0x3f3f3f3f;
+
+		u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+		u[2] = t;
+		u[0] &= 0x3f3f3f3f;
+		__m256i sc16 = _mm256_cvtepu8_epi16(_mm_set_epi32((int)u[3], (int)u[2], (int)u[1], (int)u[0]));
+		__m128i mins = _mm256_extracti128_si256(sc16, 1);
+		__m256i dup = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16));
+		__m256i s[4];
+
+		UNROLL for (int k = 0; k < 4; k++)
+			s[k] = _mm256_setzero_si256();
+		UNROLL for (int j = 0; j < 4; j += 2) {
+			UNROLL for (int h = 0; h < 2; h++) {
+				__m256i q4 = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * (j + h)));
+				const int8_t *q8 = y[i].qs + 64 * (j + h);
+				__m256i pl = _mm256_maddubs_epi16(_mm256_and_si256(q4, m4),
+								  _mm256_loadu_si256((const __m256i *)q8));
+				__m256i ph = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q4, 4), m4),
+								  _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+
+				s[2 * h] = dpwssd(s[2 * h], k4_scale(dup, 2 * (j + h)), pl, vnni);
+				s[2 * h + 1] = dpwssd(s[2 * h + 1], k4_scale(dup, 2 * (j + h) + 1), ph, vnni);
+			}
+		}
+		__m256i sumi = _mm256_add_epi32(_mm256_add_epi32(s[0], s[1]), _mm256_add_epi32(s[2], s[3]));
+		__m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+		__m128i s32 = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+		__m256i pm = _mm256_zextsi128_si256(_mm_madd_epi16(mins, s32));
+		__m256 v = _mm256_fmadd_ps(_mm256_set1_ps(-h2f(x[i].dmin)), _mm256_cvtepi32_ps(pm),
+					   _mm256_mul_ps(_mm256_set1_ps(h2f(x[i].d)), _mm256_cvtepi32_ps(sumi)));
+
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d), v, acc);
+	}
+	*out = hsum(acc);
+}
+
+static AVX2 INLINE void q6k_q8k_row(const struct block_q6_K *x, const struct block_q8_K *y,
+				    int64_t nb, float *out, bool vnni)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3);
+	__m256 acc = _mm256_setzero_ps();
+
+	for (int64_t i = 0; i < nb; i++) {
+		__m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);
+		__m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+		__m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+		__m256i s[4];
+
+		s[0] = _mm256_sub_epi32(_mm256_setzero_si256(),
+					_mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+		s[1] = s[2] = s[3] = _mm256_setzero_si256();
+		UNROLL for (int n = 0; n < 2; n++) {
+			__m256i qh = _mm256_loadu_si256((const __m256i *)(x[i].qh + 32 * n));
+			__m256i l1 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * n));
+			__m256i l2 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * n + 32));
+
+			UNROLL for (int k = 0; k < 4; k++) {
+				__m256i l = k & 1 ? l2 : l1;
+
+				if (k >= 2)
+					l = _mm256_srli_epi16(l, 4);
+				__m256i h = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m2);
+				__m256i q6 = _mm256_or_si256(_mm256_and_si256(l, m4), _mm256_slli_epi16(h, 4));
+				__m256i p = _mm256_maddubs_epi16(q6, _mm256_loadu_si256(
+					(const __m256i *)(y[i].qs + 128 * n + 32 * k)));
+
+				s[k] = dpwssd(s[k], q6_scale16(sc8, 4 * n + k), p, vnni);
+			}
+		}
+		__m256i sumi = _mm256_add_epi32(_mm256_add_epi32(s[0], s[1]), _mm256_add_epi32(s[2], s[3]));
+
+		acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
+	}
+	*out = hsum(acc);
+}
+
+/* The VNNI variants are compiled for AVX512VL/BW too: same ymm code, but
+ * 32 vector registers, so the 4-row accumulators do not spill. */
+#define AVX512V __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
+#define DOT8(name, fn, BT, V, ATTR) \
+	static ATTR void name##1(const void *r, const struct block_q8_K *y, int64_t nb, float *o) \
+	{ fn##_row((const BT *)r, y, nb, o, V); } \
+	static ATTR void name##4(const void *r, const struct block_q8_K *y, int64_t nb, float *o) \
+	{ fn((const BT *)r, y, nb, 4, o, V); }
+DOT8(dot8_q4_K_, q4k_q8k, struct block_q4_K, false, AVX2)
+DOT8(dot8_q6_K_, q6k_q8k, struct block_q6_K, false, AVX2)
+DOT8(dot8v_q4_K_, q4k_q8k, struct block_q4_K, true, AVX512V)
+DOT8(dot8v_q6_K_, q6k_q8k, struct block_q6_K, true, AVX512V)
+#undef DOT8
+/* 8 rows at a time only fit the 32 registers of the AVX512VL variants */
+static AVX512V void dot8v_q4_K_8(const void *r, const struct block_q8_K *y, int64_t nb, float *o)
+{
+	q4k_q8k(r, y, nb, 8, o, true);
+}
+
+static AVX512V void dot8v_q6_K_8(const void *r, const struct block_q8_K *y, int64_t nb, float *o)
+{
+	q6k_q8k(r, y, nb, 8, o, true);
+}
+
+static int vnni_state = -1;	/* -1: not decided yet */
+
+static bool use_vnni(void)
+{
+	int v = vnni_state;
+
+	if (v < 0) {
+		const char *e = getenv("ROSENBLATT_NO_VNNI");
+
+		__builtin_cpu_init();
+		v = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+		    __builtin_cpu_supports("avx512bw") && !(e && *e && *e != '0');
+		vnni_state = v;
+	}
+	return v;
+}
+
+bool ops_avx2_vnni(void)
+{
+	return use_vnni();
+}
+
+bool ops_avx2_set_vnni(bool on)
+{
+	__builtin_cpu_init();
+	vnni_state = on && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+		     __builtin_cpu_supports("avx512bw");
+	return vnni_state;
+}
+
+AVX2 void ops_rowdot8_avx2(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
+			   int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride)
+{
+	const struct block_q8_K *a = q8;
+	int64_t nb = cols / QK_K;
+	bool q4 = type == GGML_TYPE_Q4_K, v = use_vnni();
+	void (*f4)(const void *, const struct block_q8_K *, int64_t, float *) =
+		q4 ? (v ? dot8v_q4_K_4 : dot8_q4_K_4) : (v ? dot8v_q6_K_4 : dot8_q6_K_4);
+	void (*f1)(const void *, const struct block_q8_K *, int64_t, float *) =
+		q4 ? (v ? dot8v_q4_K_1 : dot8_q4_K_1) : (v ? dot8v_q6_K_1 : dot8_q6_K_1);
+
+	/*
+	 * Batches: tiles of ROW_TILE weight rows, and within a tile each group
+	 * of 8 (4) activation rows against every row of the tile, so the
+	 * group's Q8_K rows (8 x 1.75 KB at 1536 columns) stay in L1 across
+	 * the tile instead of coming from L2 once per weight row. Decode
+	 * (M = 1) is row by row.
+	 */
+	enum { ROW_TILE = 16 };
+
+	for (int64_t r0 = 0; r0 < n; r0 += ROW_TILE) {
+		int64_t r1 = r0 + ROW_TILE < n ? r0 + ROW_TILE : n, m = 0;
+
+		for (; v && m + 8 <= M; m += 8) {
+			for (int64_t r = r0; r < r1; r++) {
+				float out[8];
+
+				(q4 ? dot8v_q4_K_8 : dot8v_q6_K_8)((const uint8_t *)rows + (size_t)r * row_bytes,
+								   a + m * nb, nb, out);
+				for (int k = 0; k < 8; k++)
+					y[(m + k) * y_stride + r] = out[k];
+			}
+		}
+		for (; m + 4 <= M; m += 4) {
+			for (int64_t r = r0; r < r1; r++) {
+				float out[4];
+
+				f4((const uint8_t *)rows + (size_t)r * row_bytes, a + m * nb, nb, out);
+				for (int k = 0; k < 4; k++)
+					y[(m + k) * y_stride + r] = out[k];
+			}
+		}
+		for (; m < M; m++)
+			for (int64_t r = r0; r < r1; r++)
+				f1((const uint8_t *)rows + (size_t)r * row_bytes, a + m * nb, nb,
+				   &y[m * y_stride + r]);
+	}
+}
 
 AVX2 float ops_dot_f32_avx2(const float *a, const float *b, int n)
 {

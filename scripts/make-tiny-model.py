@@ -9,6 +9,11 @@ bias, NeoX RoPE; q4_k has a tied output), OUTDIR/tiny-llama-q8_0.gguf
 (llama: no bias, normal RoPE), OUTDIR/tiny-llama-q4_1.gguf (Q4_1 matrices
 and a tied Q8_0 embedding, shaped like the SmolLM2 demo model), and
 OUTDIR/bad-*.gguf with one defect each (for the loader's error messages).
+
+    make-tiny-model.py --bench-1.5b OUT.gguf QUANT_DUMP
+
+instead writes a Qwen2.5-1.5B-shaped Q4_K_M model with random weights for
+`make bench` (~1 GB, not committed; see bench_model()).
 All come from seeded float weights, so the files are byte-for-byte
 reproducible. Q8_0/Q4_1 are quantised with gguf.quants; Q4_K with
 our own quantiser (QUANT_DUMP = build/tests/quant_dump, as gguf-py has no
@@ -150,7 +155,112 @@ def write(path, arch, w, types_of, tok, quant_dump):
     wr.close()
 
 
+def quant_q6_K(x):
+    """Q6_K blocks of the rows of x (a plain absmax quantiser: per 16 values
+    scale = max / -32, 8-bit sub-scales under an f16 super-scale). Enough
+    for random bench weights; gguf-py has no Q6_K quantiser."""
+    rows, cols = x.shape
+    b = x.reshape(-1, 16, 16).astype(np.float32)            # [blocks][16 subs][16]
+    idx = np.abs(b).argmax(axis=-1)[..., None]
+    mx = np.take_along_axis(b, idx, axis=-1)[..., 0]        # signed max per sub-block
+    scale = mx / -32.0
+    dmax = np.abs(scale).max(axis=-1, keepdims=True)
+    d = (dmax / 127.0).astype(np.float16).astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sc = np.where(d > 0, np.rint(scale / d), 0).clip(-128, 127).astype(np.int8)
+        ds = d * sc.astype(np.float32)
+        q = np.where(ds[..., None] != 0, np.rint(b / ds[..., None]), 0)
+    q = (q.clip(-32, 31) + 32).astype(np.uint8).reshape(-1, 256)
+    # layout of dequantize_row_q6_K: two halves of 128, each 64 ql bytes + 32 qh bytes
+    q = q.reshape(-1, 2, 4, 32)                             # [blk][half][quarter][32]
+    ql = np.concatenate([(q[:, :, 0] & 15) | ((q[:, :, 2] & 15) << 4),
+                         (q[:, :, 1] & 15) | ((q[:, :, 3] & 15) << 4)], axis=2)   # [blk][half][64]
+    qh = ((q[:, :, 0] >> 4) | ((q[:, :, 1] >> 4) << 2) | ((q[:, :, 2] >> 4) << 4) |
+          ((q[:, :, 3] >> 4) << 6)).astype(np.uint8)                             # [blk][half][32]
+    out = np.concatenate([ql.reshape(-1, 128), qh.reshape(-1, 64), sc.view(np.uint8).reshape(-1, 16),
+                          d.astype(np.float16).view(np.uint8).reshape(-1, 2)], axis=1)
+    return out.reshape(rows, -1)
+
+
+def bench_model(path, quant_dump):
+    """Qwen2.5-1.5B-Instruct's shapes with random weights, quantised like
+    llama.cpp's Q4_K_M: token_embd (tied output) Q6_K, attn_v and ffn_down
+    Q6_K in the layers llama.cpp's use_more_bits() picks (14 of 28), Q4_K
+    otherwise; norms and biases F32. To keep generation to seconds each
+    matrix is built from a pool of 256 random rows per (type, width),
+    picked at random (the kernels do not care)."""
+    L, D, FF, H, KV, V, HD = 28, 1536, 8960, 12, 2, 151936, 128
+    rng = np.random.default_rng(4321)
+    pools = {}
+
+    def mat(rows, cols, qt):
+        if (qt, cols) not in pools:
+            f = (rng.standard_normal((256, cols)) / np.sqrt(cols)).astype(np.float32)
+            pools[(qt, cols)] = quant_q6_K(f) if qt == T.Q6_K else quant_ours(quant_dump, f, qt)
+        pool = pools[(qt, cols)]
+        return pool[rng.integers(0, len(pool), rows)], qt
+
+    def more_bits(i):
+        return i < L // 8 or i >= 7 * L // 8 or (i - L // 8) % 3 == 2
+
+    tokens, types, merges = vocab()
+    while len(tokens) < V:
+        tokens.append(f"[PAD{len(tokens)}]")
+        types.append(5)
+    wr = gguf.GGUFWriter(path, arch="qwen2")
+    wr.add_name("rosenblatt-bench-qwen2.5-1.5b-random")
+    wr.add_block_count(L)
+    wr.add_context_length(32768)
+    wr.add_embedding_length(D)
+    wr.add_feed_forward_length(FF)
+    wr.add_head_count(H)
+    wr.add_head_count_kv(KV)
+    wr.add_rope_freq_base(1000000.0)
+    wr.add_layer_norm_rms_eps(1e-6)
+    wr.add_file_type(15)	# LLAMA_FTYPE_MOSTLY_Q4_K_M
+    wr.add_tokenizer_model("gpt2")
+    wr.add_tokenizer_pre("qwen2")
+    wr.add_token_list(tokens)
+    wr.add_token_types(types)
+    wr.add_token_merges(merges)
+    wr.add_bos_token_id(tokens.index("<|endoftext|>"))
+    wr.add_eos_token_id(tokens.index("<|im_end|>"))
+    wr.add_add_bos_token(False)
+
+    def add(name, arr_qt):
+        arr, qt = arr_qt
+        wr.add_tensor(name, arr, raw_dtype=qt)
+
+    def vec(n, mean, std):
+        return (mean + std * rng.standard_normal(n)).astype(np.float32)
+
+    add("token_embd.weight", mat(V, D, T.Q6_K))
+    for i in range(L):
+        p = f"blk.{i}."
+        hi = T.Q6_K if more_bits(i) else T.Q4_K
+        wr.add_tensor(p + "attn_norm.weight", vec(D, 1.0, 0.1))
+        add(p + "attn_q.weight", mat(D, D, T.Q4_K))
+        add(p + "attn_k.weight", mat(KV * HD, D, T.Q4_K))
+        add(p + "attn_v.weight", mat(KV * HD, D, hi))
+        wr.add_tensor(p + "attn_q.bias", vec(D, 0.0, 0.1))
+        wr.add_tensor(p + "attn_k.bias", vec(KV * HD, 0.0, 0.1))
+        wr.add_tensor(p + "attn_v.bias", vec(KV * HD, 0.0, 0.1))
+        add(p + "attn_output.weight", mat(D, D, T.Q4_K))
+        wr.add_tensor(p + "ffn_norm.weight", vec(D, 1.0, 0.1))
+        add(p + "ffn_gate.weight", mat(FF, D, T.Q4_K))
+        add(p + "ffn_up.weight", mat(FF, D, T.Q4_K))
+        add(p + "ffn_down.weight", mat(D, FF, hi))
+    wr.add_tensor("output_norm.weight", vec(D, 1.0, 0.1))
+    wr.write_header_to_file()
+    wr.write_kv_data_to_file()
+    wr.write_tensors_to_file()
+    wr.close()
+
+
 def main():
+    if sys.argv[1] == "--bench-1.5b":
+        bench_model(sys.argv[2], sys.argv[3])
+        return
     outdir, quant_dump = sys.argv[1], sys.argv[2]
     tok = vocab()
     n_vocab = len(tok[0])

@@ -2,7 +2,8 @@
 /*
  * Matmul kernel microbenchmark (`make bench-matmul`, not a test): ns per
  * weight per token for each weight type, kernel set and batch size, one
- * thread, on a 4864 x 1792 matrix (Qwen2.5-0.5B-like FFN rows).
+ * thread, on a 4864 x 1792 matrix (Qwen2.5-0.5B-like FFN rows); for
+ * Q4_K/Q6_K also with 8-bit activations (ops_matmul_act8, "-act8").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@ static double now(void)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);	/* CPU time: steadier on a loaded machine */
 	return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -35,8 +36,9 @@ int main(void)
 	float *f = malloc(sizeof(float) * cols), *x = malloc(sizeof(float) * cols * 32);
 	float *y = malloc(sizeof(float) * rows * 32);
 	struct threadpool *tp = threadpool_new(1);
+	void *q8 = malloc(ops_act8_bytes(32, cols));
 
-	if (!f || !x || !y || !tp)
+	if (!f || !x || !y || !tp || !q8)
 		return 1;
 	for (int i = 0; i < cols * 32; i++)
 		x[i] = frand();
@@ -74,6 +76,17 @@ int main(void)
 
 				printf("  %s %.3f", ops_isa_name(isa),
 				       dt * 1e9 / ((double)rows * cols * Ms[mi]));
+				if (!ops_act8_type(types[t]))
+					continue;
+				/* 8-bit activations: the quantisation is timed too */
+				t0 = now();
+				for (int k = 0; k < reps; k++) {
+					ops_quantize_act8(tp, x, Ms[mi], cols, q8);
+					ops_matmul_act8(tp, isa, &w, x, q8, Ms[mi], y);
+				}
+				dt = (now() - t0) / reps;
+				printf("  %s-act8 %.3f", ops_isa_name(isa),
+				       dt * 1e9 / ((double)rows * cols * Ms[mi]));
 			}
 			printf("\n");
 		}
@@ -83,5 +96,6 @@ int main(void)
 	free(f);
 	free(x);
 	free(y);
+	free(q8);
 	return 0;
 }

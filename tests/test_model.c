@@ -176,6 +176,53 @@ static void check_isa(enum ops_isa isa)
 		       ggml_type_name(type), worst);
 		free(data);
 	}
+	/* 8-bit activations (K-quants): the kernel set's integer dot against
+	 * the reference integer dot (same sums, another float order) and the
+	 * reference against f32 dots of the Q8_K-rounded activations */
+	void *q8 = malloc(ops_act8_bytes(9, cols));
+	float *yg = malloc(sizeof(float) * 9 * rows);
+
+	for (size_t t = 0; t < sizeof(mm_types) / sizeof(mm_types[0]); t++) {
+		uint32_t type = mm_types[t];
+
+		if (!ops_act8_type(type))
+			continue;
+		size_t rb;
+		void *data = random_rows(type, rows, cols, &rb);
+		struct qmat w;
+		double worst_ref = 0, worst_f32 = 0;
+
+		CHECK(qmat_init(&w, data, type, rows, cols));
+		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
+			int M = Ms[mi];
+
+			ops_quantize_act8(tp, x, M, cols, q8);
+			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, x, q8, M, yr), 0);
+			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w, x, q8, M, y), 0);
+			CHECK_EQ_INT(ops_matmul_ggml_act(tp, OPS_ISA_REF, &w, x, M, yg), 0);
+			for (int r = 0; r < rows; r++) {
+				qmat_get_row(&w, r, wf);
+				for (int m = 0; m < M; m++) {
+					double mag = 0;
+
+					for (int c = 0; c < cols; c++)
+						mag += fabs((double)wf[c] * x[m * cols + c]);
+					double e1 = fabs(y[m * rows + r] - yr[m * rows + r]) / (mag + 1e-30);
+					double e2 = fabs(yr[m * rows + r] - yg[m * rows + r]) / (mag + 1e-30);
+
+					worst_ref = e1 > worst_ref ? e1 : worst_ref;
+					worst_f32 = e2 > worst_f32 ? e2 : worst_f32;
+				}
+			}
+		}
+		CHECKF(worst_ref < 2e-6, "%s %s act8: worst relative error vs the reference %g",
+		       ops_isa_name(isa), ggml_type_name(type), worst_ref);
+		CHECKF(worst_f32 < 2e-5, "%s act8: reference vs f32 dots of Q8_K-rounded x: %g",
+		       ggml_type_name(type), worst_f32);
+		free(data);
+	}
+	free(q8);
+	free(yg);
 	/* the attention helpers */
 	for (int n = 1; n < 80; n += 13) {
 		float a = frnd(), y1[80], y2[80];
@@ -212,7 +259,19 @@ static void test_matmul_avx2(void)
 		tap_skip("no AVX2/FMA/F16C on this CPU");
 		return;
 	}
+#if defined(__x86_64__)
+	/* the integer K-quant dots with and without vpdpwssd */
+	bool had = ops_avx2_vnni();
+
+	if (ops_avx2_set_vnni(true)) {
+		printf("# AVX512-VNNI variant\n");
+		check_isa(OPS_ISA_AVX2);
+	}
+	ops_avx2_set_vnni(false);
+	printf("# plain AVX2 variant\n");
 	check_isa(OPS_ISA_AVX2);
+	ops_avx2_set_vnni(had);
+#endif
 }
 
 static void test_matmul_neon(void)
@@ -461,7 +520,8 @@ static int cmp_double(const void *a, const void *b)
  * tol_f32 and the same argmax wherever llama.cpp's top two are further
  * apart than the tolerance allows to swap.
  */
-static void check_fixture(const struct fixture *fx, enum ops_isa isa, int threads, bool match)
+static void check_fixture(const struct fixture *fx, enum ops_isa isa, int threads, bool match,
+			  bool act8)
 {
 	struct ref r;
 	char err[MODEL_ERR_LEN];
@@ -496,6 +556,7 @@ static void check_fixture(const struct fixture *fx, enum ops_isa isa, int thread
 		double scale = max_abs(r.logits, (size_t)rows * V);
 
 		c->ggml_act = match;
+		c->act8 = act8;
 		if (match) {
 			int32_t greedy[GREEDY_MAX];
 
@@ -524,7 +585,8 @@ static void check_fixture(const struct fixture *fx, enum ops_isa isa, int thread
 		qsort(row_err, (size_t)rows, sizeof(double), cmp_double);
 		printf("# %s [%s, %d threads, %s activations]: %s, max |dlogit| / max |logit| = %.3g "
 		       "(tolerance %.3g), median row %.3g, max |logit| %.2f\n",
-		       fx->name, ops_isa_name(isa), threads, match ? "ggml-rounded" : "f32",
+		       fx->name, ops_isa_name(isa), threads,
+		       match ? "ggml-rounded" : act8 ? "act8 (Q8_K for K-quants)" : "f32",
 		       match ? "greedy 32 tokens checked" : "teacher-forced", row_err[rows - 1], tol,
 		       row_err[rows / 2], scale);
 		CHECKF(row_err[rows - 1] <= tol, "%s: logits differ by %g (relative) > %g", fx->name,
@@ -537,23 +599,31 @@ static void check_fixture(const struct fixture *fx, enum ops_isa isa, int thread
 	model_free(m);
 }
 
-#define FOR_FIXTURES(isa, threads, match) \
+#define FOR_FIXTURES(isa, threads, match, act8) \
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) \
-		check_fixture(&fixtures[i], isa, threads, match)
+		check_fixture(&fixtures[i], isa, threads, match, act8)
 
 static void test_vs_llama_match_greedy(void)
 {
-	FOR_FIXTURES(ops_isa_best(), 2, true);
+	FOR_FIXTURES(ops_isa_best(), 2, true, false);
 }
 
 static void test_vs_llama_f32_act(void)
 {
-	FOR_FIXTURES(ops_isa_best(), 2, false);
+	FOR_FIXTURES(ops_isa_best(), 2, false, false);
 }
 
 static void test_vs_llama_f32_act_ref_kernels(void)
 {
-	FOR_FIXTURES(OPS_ISA_REF, 1, false);
+	FOR_FIXTURES(OPS_ISA_REF, 1, false, false);
+}
+
+/* rosenblatt-gen's default: Q8_K activations and integer dots for K-quant
+ * weights (f32 for the rest), under the f32-mode tolerances */
+static void test_vs_llama_act8(void)
+{
+	FOR_FIXTURES(ops_isa_best(), 2, false, true);
+	FOR_FIXTURES(OPS_ISA_REF, 1, false, true);
 }
 
 /* ---- the real SmolLM2-135M-Instruct Q4_1 against llama.cpp --------------- */
@@ -712,7 +782,7 @@ static void test_smollm2_vs_llama_q4_1(void)
  * evals: one batch, 1-token steps, odd chunks, across n_batch boundaries
  * (multi-turn reuse), and after truncating and re-running a suffix.
  */
-static void test_batching_and_cache_reuse(void)
+static void check_batching(bool act8)
 {
 	char err[MODEL_ERR_LEN];
 	const int N = 150;	/* > 2 * n_batch (64) */
@@ -733,6 +803,8 @@ static void test_batching_and_cache_reuse(void)
 	for (int i = 0; i < N; i++)
 		toks[i] = (int32_t)(rnd() % (uint32_t)V);
 	CHECK(c && all && step);
+	if (c)
+		c->act8 = act8;	/* also checks that act8 reuses Q8_K rows correctly */
 	if (c && all && step) {
 		CHECK_EQ_INT(model_eval(c, toks, N, all, true, err, sizeof(err)), 0);
 		CHECK_EQ_INT(c->n_past, N);
@@ -744,16 +816,31 @@ static void test_batching_and_cache_reuse(void)
 
 			CHECK_EQ_INT(model_eval(c, toks + i, n, step + (size_t)i * V, true, err, sizeof(err)), 0);
 		}
-		double d = max_diff(all, step, (size_t)N * V) / max_abs(all, (size_t)N * V);
+		/*
+		 * f32: every row within 1e-5 (float summation order). act8: a
+		 * last-bit difference upstream (the f32 kernels of the Q8_0
+		 * matrices sum 1 and 4 rows in another order) can move an
+		 * activation across a Q8_K rounding boundary, which moves that
+		 * row and the following ones by up to ~1 %; allow a few such rows.
+		 */
+		double scale = max_abs(all, (size_t)N * V), d = 0;
+		int off = 0;
 
-		CHECKF(d < 1e-5, "chunked vs one batch: %g", d);
+		for (int i = 0; i < N; i++) {
+			double e = max_diff(all + (size_t)i * V, step + (size_t)i * V, (size_t)V) / scale;
+
+			off += e >= 1e-5;
+			d = e > d ? e : d;
+		}
+		CHECKF(act8 ? off <= N / 10 && d < 2e-2 : d < 1e-5,
+		       "chunked vs one batch (act8 %d): max %g, %d rows over 1e-5", act8, d, off);
 
 		/* rewind to 100 and redo the tail one token at a time, last-only logits */
 		model_ctx_truncate(c, 100);
 		for (int i = 100; i < N; i++) {
 			CHECK_EQ_INT(model_eval(c, toks + i, 1, step, false, err, sizeof(err)), 0);
-			d = max_diff(all + (size_t)i * V, step, (size_t)V) / max_abs(all, (size_t)N * V);
-			CHECKF(d < 1e-5, "position %d after truncate: %g", i, d);
+			d = max_diff(all + (size_t)i * V, step, (size_t)V) / scale;
+			CHECKF(d < (act8 ? 2e-2 : 1e-5), "position %d after truncate: %g", i, d);
 		}
 		/* overflow is refused and leaves the cache as it was */
 		CHECK(model_eval(c, toks, 51, step, false, err, sizeof(err)) == -1);
@@ -768,6 +855,12 @@ static void test_batching_and_cache_reuse(void)
 	free(step);
 	model_ctx_free(c);
 	model_free(m);
+}
+
+static void test_batching_and_cache_reuse(void)
+{
+	check_batching(false);
+	check_batching(true);
 }
 
 static void test_load_errors(void)
@@ -968,18 +1061,25 @@ static void test_chat_template(void)
 	CHECK(chat_template_default_system(smol, 40) == NULL);	/* cut short */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* --kernels: only the kernel tests (make check runs the aarch64 build
+	 * that way under qemu; the whole suite takes minutes there) */
+	bool kernels_only = argc > 1 && !strcmp(argv[1], "--kernels");
+
 	RUN(test_threadpool);
 	RUN(test_matmul_ref);
 	RUN(test_matmul_avx2);
 	RUN(test_matmul_neon);
 	RUN(test_rope);
 	RUN(test_norm_softmax);
+	if (kernels_only)
+		return tap_done();
 	RUN(test_load_errors);
 	RUN(test_vs_llama_match_greedy);
 	RUN(test_vs_llama_f32_act);
 	RUN(test_vs_llama_f32_act_ref_kernels);
+	RUN(test_vs_llama_act8);
 	RUN(test_smollm2_vs_llama_f32_weights);
 	RUN(test_smollm2_vs_llama_q4_1);
 	RUN(test_batching_and_cache_reuse);

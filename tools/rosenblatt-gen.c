@@ -39,6 +39,7 @@ struct opts {
 	bool ids;
 	bool ignore_eos;
 	bool match_llama;
+	bool f32_act;
 	struct sampler_params sp;
 };
 
@@ -80,6 +81,10 @@ static void usage(FILE *f)
 "      --kernels ref|avx2|neon  CPU kernel set (default: best for this CPU)\n"
 "      --match-llama        round activations before each matmul as llama.cpp's\n"
 "                           CPU backend does (F16, Q8_0, Q8_K), for comparisons\n"
+"      --f32-act            keep f32 activations for Q4_K/Q6_K weights too (the\n"
+"                           library's exact mode; default: activations rounded\n"
+"                           to Q8_K once per matmul and integer dots for those\n"
+"                           weights, as llama.cpp does, ~4x faster)\n"
 "output:\n"
 "      --ids                print token ids instead of text\n"
 "      --dump-logits FILE   write the logits of every evaluated position in\n"
@@ -161,6 +166,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			continue;
 		} else if (IS("--match-llama")) {
 			o->match_llama = true;
+			continue;
+		} else if (IS("--f32-act")) {
+			o->f32_act = true;
 			continue;
 		} else if (IS("--ignore-eos")) {
 			o->ignore_eos = true;
@@ -628,6 +636,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	g.c->ggml_act = o.match_llama;
+	g.c->act8 = !o.f32_act;
 	t_load = now_ms() - t_load;
 	g.n_vocab = g.m->cfg.n_vocab;
 	g.eos = g.tok ? tokenizer_eos(g.tok) : -1;
