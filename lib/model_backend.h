@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The matmul backend interface of the model (docs/architecture.md: the model
+ * knows a backend interface, not which backend is behind it). The forward
+ * pass asks for the weight products at five sites per step; a backend
+ * prepares the weights its own way at load (the NPU backend: int8 in NPU
+ * buffers, lib/npu_model.c) and batches each site's matrices as it likes.
+ * No backend (NULL) is the CPU path of lib/ops.c. Biases, norms, RoPE,
+ * attention and sampling stay in the model, on the CPU.
+ */
+#ifndef ROSENBLATT_MODEL_BACKEND_H
+#define ROSENBLATT_MODEL_BACKEND_H
+
+#include <stddef.h>
+
+enum model_mm_site {
+	MODEL_MM_QKV,		/* ys: q, k, v (from the attention norm) */
+	MODEL_MM_O,		/* ys: attention output projection */
+	MODEL_MM_GATE_UP,	/* ys: gate, up (from the FFN norm) */
+	MODEL_MM_DOWN,		/* ys: FFN down projection */
+	MODEL_MM_OUTPUT,	/* ys: logits (layer ignored) */
+	MODEL_MM_SITES,
+};
+
+struct model_backend {
+	const char *name;
+	/*
+	 * ys[i] = W_i x for the site's matrices (row-major, M rows; x has M
+	 * rows of the site's input width), without bias. 0, or -1 with a
+	 * reason in err.
+	 */
+	int (*matmul)(struct model_backend *b, int layer, enum model_mm_site site, const float *x,
+		      int M, float *const *ys, char *err, size_t err_len);
+	/* One line about the backend's work so far (timing summaries), or NULL. */
+	void (*summary)(struct model_backend *b, char *buf, size_t len);
+	void (*destroy)(struct model_backend *b);
+};
+
+#endif

@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The NPU backend test (TAP) against a rocket device:
+#   1. the emulated device (LD_PRELOAD librocket-shim.so), full suite;
+#   2. the emulated *upstream* driver (no SUBMIT_MATMUL): must be refused clearly;
+#   3. no preload: the real device when there is one (boltzmann), else SKIP
+#      (plus the device-less planning checks).
+# Env: ROSENBLATT_BUILD (default build).
+set -u
+build=${ROSENBLATT_BUILD:-build}
+prog="$build/tests/test_npu_backend"
+shim="$build/librocket-shim.so"
+[ -x "$prog" ] || { echo "npu_backend_test: $prog missing"; exit 1; }
+rc=0
+if [ -f "$shim" ]; then
+	preload="$(realpath "$shim")"
+	asan=$(ldd "$shim" 2>/dev/null | awk '/libasan/ {print $3; exit}')
+	[ -n "${asan:-}" ] && preload="$asan $preload"
+	echo "# emulated device"
+	LD_PRELOAD="$preload" timeout 900 "$prog" || rc=1
+	echo "# emulated upstream driver (0.0, no SUBMIT_MATMUL)"
+	ROSENBLATT_SHIM_UPSTREAM=1 LD_PRELOAD="$preload" timeout 60 "$prog" --expect-no-matmul || rc=1
+else
+	echo "ok 1 - emulated device # SKIP $shim not built"
+fi
+echo "# this machine's device (real NPU on the board)"
+if ls /dev/accel/accel* >/dev/null 2>&1; then
+	timeout 900 "$prog" || rc=1
+else
+	echo "ok 1 - real NPU # SKIP no /dev/accel/accel* on this machine"
+	timeout 60 "$prog" --dry || rc=1
+fi
+exit $rc

@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NPU backend against a rocket device (tests/npu_backend_test.sh runs it on
+ * the emulated one, LD_PRELOAD build/librocket-shim.so; on the board it runs
+ * on the real NPU). TAP. Modes:
+ *   test_npu_backend                   full suite (SKIP when there is no device)
+ *   test_npu_backend --expect-no-matmul  the device must be refused with the
+ *                                        "lacks SUBMIT_MATMUL" message (upstream driver)
+ *   test_npu_backend --dry             only the device-less planning checks
+ *
+ * Checks: the int32 sums equal an integer CPU reference exactly (from the
+ * int8 weights read back from the BO and the backend's activation
+ * quantisation); the float results are within the int8 rounding bound of a
+ * double-precision reference on the original (dequantised) weights;
+ * batching (descriptors per ioctl), K chunks, N splits, bias, Hadamard.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <drm/rocket_accel.h>
+
+#include "fp16.h"
+#include "ggml_types.h"
+#include "npu_backend.h"
+#include "quant.h"
+#include "threadpool.h"
+
+static int tn, nfail;
+
+static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", cond ? "" : "not ", ++tn);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		nfail++;
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static float frand(void)	/* [-1, 1) */
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+}
+
+/* Random rows x cols weights in type; f gets the dequantised values. */
+static void *make_weights(uint32_t type, int64_t rows, int64_t cols, float *f)
+{
+	uint64_t rb;
+	uint8_t *data;
+	float *src = malloc((size_t)cols * sizeof(float));
+
+	ggml_row_size(type, (uint64_t)cols, &rb);
+	data = malloc((size_t)rb * rows);
+	for (int64_t r = 0; r < rows; r++) {
+		uint8_t *d = data + (size_t)r * rb;
+		float rs = 0.02f * (1.0f + (float)(r % 7));	/* per-row magnitudes differ */
+
+		for (int64_t c = 0; c < cols; c++)
+			src[c] = frand() * rs;
+		switch (type) {
+		case GGML_TYPE_F32:
+			memcpy(d, src, (size_t)cols * 4);
+			break;
+		case GGML_TYPE_F16:
+			for (int64_t c = 0; c < cols; c++)
+				((uint16_t *)d)[c] = fp32_to_fp16(src[c]);
+			break;
+		case GGML_TYPE_BF16:
+			for (int64_t c = 0; c < cols; c++)
+				((uint16_t *)d)[c] = fp32_to_bf16(src[c]);
+			break;
+		default:
+			quantize_row(type, src, d, cols);
+		}
+		switch (type) {
+		case GGML_TYPE_F32:
+			memcpy(f + (size_t)r * cols, d, (size_t)cols * 4);
+			break;
+		case GGML_TYPE_F16:
+			for (int64_t c = 0; c < cols; c++)
+				f[(size_t)r * cols + c] = fp16_to_fp32(((uint16_t *)d)[c]);
+			break;
+		case GGML_TYPE_BF16:
+			for (int64_t c = 0; c < cols; c++)
+				f[(size_t)r * cols + c] = bf16_to_fp32(((uint16_t *)d)[c]);
+			break;
+		default:
+			dequantize_row(type, d, f + (size_t)r * cols, cols);
+		}
+	}
+	free(src);
+	return data;
+}
+
+static float *make_x(int64_t M, int64_t K, float outlier)
+{
+	float *x = malloc((size_t)(M * K) * sizeof(float));
+
+	for (int64_t i = 0; i < M * K; i++)
+		x[i] = frand();
+	if (outlier > 0)	/* a few large channels, as LLM activations have */
+		for (int64_t m = 0; m < M; m++)
+			for (int64_t k = 3; k < K; k += K / 4 + 1)
+				x[m * K + k] *= outlier;
+	return x;
+}
+
+struct check {
+	double max_excess;	/* max |err| / bound (must be <= 1) */
+	double rel_rms;		/* rms(err) / rms(ref) */
+	int64_t int_mismatch;
+};
+
+/*
+ * Check y and acc of one matmul: exact integers vs q-reference, float within
+ * the rounding bound vs the double reference on wf (rows x cols).
+ */
+static struct check check_mm(struct npu_backend *be, const struct npu_weight *w, const float *wf,
+			     const float *x, const float *bias, int64_t M, const float *y,
+			     const int32_t *acc)
+{
+	int64_t N = npu_weight_rows(w), K = npu_weight_cols(w);
+	uint32_t hb = npu_backend_hadamard_block(be, K);
+	int8_t *qw = malloc((size_t)K), *qx = malloc((size_t)(M * K));
+	float *xr = malloc((size_t)(M * K) * sizeof(float)), *wr = malloc((size_t)K * sizeof(float));
+	float *as = malloc((size_t)M * sizeof(float));
+	struct check ck = { 0 };
+	double se = 0, sr = 0;
+
+	memcpy(xr, x, (size_t)(M * K) * sizeof(float));
+	for (int64_t m = 0; m < M; m++) {
+		if (hb)
+			npu_hadamard(xr + m * K, K, hb);
+		as[m] = npu_quantize_row(xr + m * K, K, qx + m * K);
+	}
+	for (int64_t n = 0; n < N; n++) {
+		float ws;
+
+		npu_weight_row_q(w, n, qw, &ws);
+		memcpy(wr, wf + n * K, (size_t)K * sizeof(float));
+		if (hb)
+			npu_hadamard(wr, K, hb);
+		for (int64_t m = 0; m < M; m++) {
+			int64_t isum = 0;
+			double ref = 0, bound = 0, mag = 0, err;
+
+			for (int64_t k = 0; k < K; k++) {
+				isum += (int64_t)qw[k] * qx[m * K + k];
+				ref += (double)wf[n * K + k] * x[m * K + k];
+				mag += fabs((double)wf[n * K + k] * x[m * K + k]);
+				bound += fabs(wr[k]) * as[m] * 0.5 + fabs(xr[m * K + k]) * ws * 0.5 +
+					 (double)as[m] * ws * 0.25;
+			}
+			if (bias)
+				ref += bias[n];
+			bound += 1e-5 * mag + 1e-6 * (1 + fabs(ref));
+			if (acc && acc[m * N + n] != isum)
+				ck.int_mismatch++;
+			err = fabs(y[m * N + n] - ref);
+			if (err / bound > ck.max_excess)
+				ck.max_excess = err / bound;
+			se += err * err;
+			sr += ref * ref;
+		}
+	}
+	ck.rel_rms = sqrt(se / (sr > 0 ? sr : 1));
+	free(qw);
+	free(qx);
+	free(xr);
+	free(wr);
+	free(as);
+	return ck;
+}
+
+struct shape {
+	int64_t M, K, N;
+	uint32_t type;
+	uint32_t k_chunk, n_split, hadamard;
+	int bias;
+	int threads;
+};
+
+static void run_shape(const struct shape *s)
+{
+	struct threadpool *tp = s->threads > 1 ? threadpool_new(s->threads) : NULL;
+	struct npu_backend_opts o = { .k_chunk = s->k_chunk, .n_split = s->n_split,
+				      .hadamard = s->hadamard, .tp = tp };
+	char err[512];
+	struct npu_backend *be = npu_backend_open(&o, err, sizeof(err));
+	float *wf = malloc((size_t)(s->N * s->K) * sizeof(float));
+	void *wd = make_weights(s->type, s->N, s->K, wf);
+	float *x = make_x(s->M, s->K, 0), *bias = NULL;
+	float *y = calloc((size_t)(s->M * s->N), sizeof(float));
+	int32_t *acc = calloc((size_t)(s->M * s->N), sizeof(int32_t));
+	struct npu_weight *w;
+	char name[160];
+
+	snprintf(name, sizeof(name), "%lldx%lldx%lld %s chunk %u split %u hadamard %u%s%s",
+		 (long long)s->M, (long long)s->K, (long long)s->N, ggml_type_name(s->type),
+		 s->k_chunk, s->n_split, s->hadamard, s->bias ? " bias" : "",
+		 s->threads > 1 ? " 2 threads" : "");
+	if (!be) {
+		ok(0, "%s: open: %s", name, err);
+		goto out;
+	}
+	if (s->bias) {
+		bias = malloc((size_t)s->N * sizeof(float));
+		for (int64_t n = 0; n < s->N; n++)
+			bias[n] = frand();
+	}
+	w = npu_weight_load(be, wd, s->type, s->N, s->K, NULL, NULL, err, sizeof(err));
+	if (!w) {
+		ok(0, "%s: load: %s", name, err);
+		goto out;
+	}
+	struct npu_mm mm = { .w = w, .x = x, .y = y, .bias = bias, .acc = acc };
+
+	if (npu_matmul_batch(be, &mm, 1, s->M, err, sizeof(err))) {
+		ok(0, "%s: matmul: %s", name, err);
+	} else {
+		struct check ck = check_mm(be, w, wf, x, bias, s->M, y, acc);
+		const struct npu_stats *st = npu_backend_stats(be);
+
+		ok(ck.int_mismatch == 0, "%s: int32 sums exact (%lld mismatches)", name,
+		   (long long)ck.int_mismatch);
+		ok(ck.max_excess <= 1.0 && ck.rel_rms < 0.03,
+		   "%s: float within the int8 bound (max err/bound %.3f, rel rms %.2e), %llu descs "
+		   "in %llu ioctl", name, ck.max_excess, ck.rel_rms, (unsigned long long)st->descs,
+		   (unsigned long long)st->ioctls);
+	}
+	npu_weight_free(be, w);
+out:
+	npu_backend_close(be);
+	threadpool_free(tp);
+	free(wf);
+	free(wd);
+	free(x);
+	free(y);
+	free(acc);
+	free(bias);
+}
+
+struct prog {
+	uint64_t last, total;
+	int calls;
+};
+
+static void progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct prog *p = arg;
+
+	p->last = done;
+	p->total = total;
+	p->calls++;
+}
+
+/* QKV-like: three weights on one x plus one on another x, one call. */
+static void test_batch(void)
+{
+	char err[512];
+	struct npu_backend *be = npu_backend_open(NULL, err, sizeof(err));
+	const int64_t M = 4, K = 256;
+	const int64_t Ns[4] = { 256, 64, 64, 96 };
+	float *wf[4], *x1 = make_x(M, K, 0), *x2 = make_x(M, K, 0), *y[4];
+	void *wd[4];
+	struct npu_weight *w[4];
+	struct npu_mm mm[4];
+	int good = 1;
+	struct prog pr = { 0 };
+
+	if (!be) {
+		ok(0, "batch: %s", err);
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		wf[i] = malloc((size_t)(Ns[i] * K) * sizeof(float));
+		wd[i] = make_weights(GGML_TYPE_Q8_0, Ns[i], K, wf[i]);
+		w[i] = npu_weight_load(be, wd[i], GGML_TYPE_Q8_0, Ns[i], K, progress, &pr, err,
+				       sizeof(err));
+		y[i] = calloc((size_t)(M * Ns[i]), sizeof(float));
+		mm[i] = (struct npu_mm){ .w = w[i], .x = i < 3 ? x1 : x2, .y = y[i] };
+		good &= w[i] != NULL;
+	}
+	ok(good && pr.last == (uint64_t)Ns[3] && pr.total == (uint64_t)Ns[3],
+	   "progress callback reports rows done (%llu of %llu)", (unsigned long long)pr.last,
+	   (unsigned long long)pr.total);
+	npu_backend_reset_stats(be);
+	if (good && !npu_matmul_batch(be, mm, 4, M, err, sizeof(err))) {
+		const struct npu_stats *st = npu_backend_stats(be);
+
+		for (int i = 0; i < 4; i++) {
+			struct check ck = check_mm(be, w[i], wf[i], mm[i].x, NULL, M, y[i], NULL);
+
+			good &= ck.max_excess <= 1.0;
+		}
+		ok(good, "batch of 4 matmuls (3 share x): every result within the bound");
+		ok(st->ioctls == 1 && st->descs == 4 && st->waits == 4,
+		   "batch: one SUBMIT_MATMUL with 4 descriptors (%llu ioctls, %llu descs, A bytes %llu)",
+		   (unsigned long long)st->ioctls, (unsigned long long)st->descs,
+		   (unsigned long long)st->a_bytes);
+		ok(st->a_bytes == 2 * (uint64_t)M * K, "batch: shared x quantised and packed once");
+	} else {
+		ok(0, "batch: %s", err);
+	}
+	for (int i = 0; i < 4; i++) {
+		npu_weight_free(be, w[i]);
+		free(wf[i]);
+		free(wd[i]);
+		free(y[i]);
+	}
+	free(x1);
+	free(x2);
+	npu_backend_close(be);
+}
+
+/* More descriptors than one ioctl takes. */
+static void test_many(void)
+{
+	char err[512];
+	struct npu_backend *be = npu_backend_open(NULL, err, sizeof(err));
+	enum { CNT = 70 };
+	const int64_t K = 64, N = 32, M = 1;
+	float *wf = malloc((size_t)(N * K) * sizeof(float)), *x = make_x(M, K, 0);
+	void *wd = make_weights(GGML_TYPE_F32, N, K, wf);
+	struct npu_weight *w = be ? npu_weight_load(be, wd, GGML_TYPE_F32, N, K, NULL, NULL, err,
+						    sizeof(err)) : NULL;
+	float *y = calloc(CNT * N, sizeof(float));
+	struct npu_mm mm[CNT];
+	int good = 1;
+
+	if (!w) {
+		ok(0, "70 matmuls: %s", err);
+		goto out;
+	}
+	for (int i = 0; i < CNT; i++)
+		mm[i] = (struct npu_mm){ .w = w, .x = x, .y = y + i * N };
+	npu_backend_reset_stats(be);
+	if (npu_matmul_batch(be, mm, CNT, M, err, sizeof(err))) {
+		ok(0, "70 matmuls: %s", err);
+		goto out;
+	}
+	for (int i = 1; i < CNT; i++)
+		good &= !memcmp(y, y + i * N, N * sizeof(float));
+	good &= check_mm(be, w, wf, x, NULL, M, y, NULL).max_excess <= 1.0;
+	ok(good && npu_backend_stats(be)->ioctls == 2,
+	   "70 matmuls in one batch: 2 ioctls (64 + 6), all results equal and right");
+out:
+	npu_weight_free(be, w);
+	npu_backend_close(be);
+	free(wf);
+	free(wd);
+	free(x);
+	free(y);
+}
+
+/* Outlier channels: the Hadamard rotation reduces the int8 error. */
+static void test_hadamard(void)
+{
+	const int64_t M = 8, K = 512, N = 128;
+	float *wf = malloc((size_t)(N * K) * sizeof(float)), *x = make_x(M, K, 60.0f);
+	void *wd = make_weights(GGML_TYPE_F16, N, K, wf);
+	double rms[2] = { 0, 0 };
+	int good = 1;
+
+	for (int h = 0; h < 2; h++) {
+		struct npu_backend_opts o = { .hadamard = h ? 256 : 0 };
+		char err[512];
+		struct npu_backend *be = npu_backend_open(&o, err, sizeof(err));
+		struct npu_weight *w = be ? npu_weight_load(be, wd, GGML_TYPE_F16, N, K, NULL, NULL,
+							    err, sizeof(err)) : NULL;
+		float *y = calloc((size_t)(M * N), sizeof(float));
+		int32_t *acc = calloc((size_t)(M * N), sizeof(int32_t));
+		struct npu_mm mm = { .w = w, .x = x, .y = y, .acc = acc };
+
+		if (!w || npu_matmul_batch(be, &mm, 1, M, err, sizeof(err))) {
+			good = 0;
+		} else {
+			struct check ck = check_mm(be, w, wf, x, NULL, M, y, acc);
+
+			good &= ck.int_mismatch == 0 && ck.max_excess <= 1.0;
+			rms[h] = ck.rel_rms;
+		}
+		npu_weight_free(be, w);
+		npu_backend_close(be);
+		free(y);
+		free(acc);
+	}
+	ok(good && rms[1] < rms[0] * 0.7,
+	   "activation outliers (x60): Hadamard 256 lowers the relative rms error %.2e -> %.2e",
+	   rms[0], rms[1]);
+	free(wf);
+	free(wd);
+	free(x);
+}
+
+/* Q, K, V of different types stacked in one weight: one descriptor, three outputs. */
+static void test_fused(void)
+{
+	const int64_t M = 3, K = 320, rows[3] = { 192, 64, 40 };
+	const uint32_t types[3] = { GGML_TYPE_Q8_0, GGML_TYPE_F16, GGML_TYPE_Q4_0 };
+	char err[512];
+	struct npu_backend *be = npu_backend_open(NULL, err, sizeof(err));
+	float *wf[3], *y[3], *bias[3], *x = make_x(M, K, 0);
+	void *wd[3];
+	struct npu_wsrc src[3];
+	struct npu_weight *w = NULL, *single[3] = { 0 };
+	struct npu_mm mm = { .x = x };
+	int good = 1;
+
+	for (int i = 0; i < 3; i++) {
+		wf[i] = malloc((size_t)(rows[i] * K) * sizeof(float));
+		wd[i] = make_weights(types[i], rows[i], K, wf[i]);
+		y[i] = calloc((size_t)(M * rows[i]), sizeof(float));
+		bias[i] = malloc((size_t)rows[i] * sizeof(float));
+		for (int64_t n = 0; n < rows[i]; n++)
+			bias[i][n] = frand();
+		src[i] = (struct npu_wsrc){ .data = wd[i], .type = types[i], .rows = rows[i] };
+		mm.ys[i] = y[i];
+		mm.biases[i] = bias[i];
+	}
+	if (be)
+		w = npu_weight_load_fused(be, src, 3, K, NULL, NULL, err, sizeof(err));
+	if (!w) {
+		ok(0, "fused: %s", err);
+		goto out;
+	}
+	mm.w = w;
+	npu_backend_reset_stats(be);
+	if (npu_matmul_batch(be, &mm, 1, M, err, sizeof(err))) {
+		ok(0, "fused: %s", err);
+		goto out;
+	}
+	good = npu_backend_stats(be)->descs == 1;
+	for (int i = 0; i < 3; i++) {
+		single[i] = npu_weight_load(be, wd[i], types[i], rows[i], K, NULL, NULL, err,
+					    sizeof(err));
+		good &= single[i] && check_mm(be, single[i], wf[i], x, bias[i], M, y[i],
+					      NULL).max_excess <= 1.0;
+	}
+	ok(good, "fused Q8_0/F16/Q4_0 weight (192+64+40 rows): one descriptor, three outputs "
+	   "with biases within the bound");
+out:
+	for (int i = 0; i < 3; i++) {
+		npu_weight_free(be, single[i]);
+		free(wf[i]);
+		free(wd[i]);
+		free(y[i]);
+		free(bias[i]);
+	}
+	npu_weight_free(be, w);
+	npu_backend_close(be);
+	free(x);
+}
+
+/* hi/lo activation rows: the activation rounding error (nearly) disappears. */
+static void test_hilo(void)
+{
+	const int64_t M = 5, K = 512, N = 160;
+	float *wf = malloc((size_t)(N * K) * sizeof(float)), *x = make_x(M, K, 30.0f);
+	void *wd = make_weights(GGML_TYPE_Q8_0, N, K, wf);
+	double rms[2] = { 0, 0 }, exc[2] = { 0, 0 };
+	uint32_t descs_m = 0;
+	int good = 1;
+
+	for (int h = 0; h < 2; h++) {
+		struct npu_backend_opts o = { .act_hilo = h == 1 };
+		char err[512];
+		struct npu_backend *be = npu_backend_open(&o, err, sizeof(err));
+		struct npu_weight *w = be ? npu_weight_load(be, wd, GGML_TYPE_Q8_0, N, K, NULL, NULL,
+							    err, sizeof(err)) : NULL;
+		float *y = calloc((size_t)(M * N), sizeof(float)), *bias = calloc((size_t)N, sizeof(float));
+		struct npu_mm mm = { .w = w, .x = x, .y = y, .bias = bias };
+
+		for (int64_t n = 0; n < N; n++)
+			bias[n] = 0.5f;
+		if (!w || npu_matmul_batch(be, &mm, 1, M, err, sizeof(err))) {
+			good = 0;
+		} else {
+			struct check ck = check_mm(be, w, wf, x, bias, M, y, NULL);
+
+			rms[h] = ck.rel_rms;
+			exc[h] = ck.max_excess;
+			descs_m = (uint32_t)npu_backend_stats(be)->macs / (uint32_t)(N / 32 * 32 + 0) /
+				  (uint32_t)K;
+		}
+		npu_weight_free(be, w);
+		npu_backend_close(be);
+		free(y);
+		free(bias);
+	}
+	ok(good && exc[1] <= 1.0 && rms[1] < rms[0] * 0.5 && descs_m == 12,
+	   "hi/lo activation rows (M=5 sent as 10, padded 12): rel rms error %.2e -> %.2e, within "
+	   "the bound", rms[0], rms[1]);
+	free(wf);
+	free(wd);
+	free(x);
+}
+
+/* A prepared weight written to a cache file and read back gives the same results. */
+static void test_cache(void)
+{
+	const int64_t M = 4, K = 768, N = 96;
+	struct npu_backend_opts o = { .k_chunk = 384, .hadamard = 128 };
+	char err[512];
+	struct npu_backend *be = npu_backend_open(&o, err, sizeof(err));
+	float *wf = malloc((size_t)(N * K) * sizeof(float)), *x = make_x(M, K, 0);
+	void *wd = make_weights(GGML_TYPE_Q4_K, N, K, wf);
+	float *y1 = calloc((size_t)(M * N), sizeof(float)), *y2 = calloc((size_t)(M * N), sizeof(float));
+	struct npu_weight *w = be ? npu_weight_load(be, wd, GGML_TYPE_Q4_K, N, K, NULL, NULL, err,
+						    sizeof(err)) : NULL, *r = NULL;
+	FILE *f = tmpfile();
+	uint64_t hw = 0, hr = 0;
+	int good = 0;
+
+	if (w && f && !npu_weight_write(w, f, &hw)) {
+		rewind(f);
+		r = npu_weight_read(be, f, &hr, err, sizeof(err));
+	}
+	if (r) {
+		struct npu_mm a = { .w = w, .x = x, .y = y1 }, b = { .w = r, .x = x, .y = y2 };
+
+		good = !npu_matmul_batch(be, &a, 1, M, err, sizeof(err)) &&
+		       !npu_matmul_batch(be, &b, 1, M, err, sizeof(err)) &&
+		       !memcmp(y1, y2, (size_t)(M * N) * sizeof(float)) && hw == hr;
+	}
+	ok(good, "packed-weight cache: write + read back (2 K chunks, Hadamard) gives identical "
+	   "results and checksum (%s)", r ? "read" : err);
+	if (f)
+		fclose(f);
+	npu_weight_free(be, w);
+	npu_weight_free(be, r);
+	npu_backend_close(be);
+	free(wf);
+	free(wd);
+	free(x);
+	free(y1);
+	free(y2);
+}
+
+static uint32_t last_m;
+static void hook(void *arg, const struct drm_rocket_matmul *mm, unsigned count)
+{
+	(void)arg;
+	(void)count;
+	last_m = mm[0].m;
+}
+
+/* M = 1 padded to 4 so that the kernel splits the matmul over its cores. */
+static void test_pad_split(void)
+{
+	struct npu_backend_opts o = { .pad_for_split = true, .on_submit = hook };
+	const int64_t K = 2048, N = 4096;	/* 2^23 MACs: 4 rows reach 2^24 */
+	char err[512];
+	struct npu_backend *be = npu_backend_open(&o, err, sizeof(err));
+	float *wf = malloc((size_t)(N * K) * sizeof(float)), *x = make_x(1, K, 0);
+	void *wd = make_weights(GGML_TYPE_Q8_0, N, K, wf);
+	float *y = calloc((size_t)N, sizeof(float));
+	int32_t *acc = calloc((size_t)N, sizeof(int32_t));
+	struct npu_weight *w = be ? npu_weight_load(be, wd, GGML_TYPE_Q8_0, N, K, NULL, NULL, err,
+						    sizeof(err)) : NULL;
+	struct npu_mm mm = { .w = w, .x = x, .y = y, .acc = acc };
+
+	if (!w || npu_matmul_batch(be, &mm, 1, 1, err, sizeof(err))) {
+		ok(0, "pad for split: %s", err);
+	} else {
+		struct check ck = check_mm(be, w, wf, x, NULL, 1, y, acc);
+
+		ok(last_m == 4 && ck.int_mismatch == 0 && ck.max_excess <= 1.0,
+		   "decode row padded to M=4 (submitted m=%u) for the kernel's core split, exact", last_m);
+	}
+	npu_weight_free(be, w);
+	npu_backend_close(be);
+	free(wf);
+	free(wd);
+	free(x);
+	free(y);
+	free(acc);
+}
+
+static void test_dry(void)
+{
+	struct npu_backend_opts o = { .dry = true };
+	char err[512];
+	struct npu_backend *be = npu_backend_open(&o, err, sizeof(err));
+	struct npu_weight *w = be ? npu_weight_load(be, NULL, GGML_TYPE_Q4_K, 8960, 1536, NULL,
+						    NULL, err, sizeof(err)) : NULL;
+	struct npu_weight *d = be ? npu_weight_load(be, NULL, GGML_TYPE_Q4_K, 1536, 8960, NULL,
+						    NULL, err, sizeof(err)) : NULL;
+	float *x = calloc(128 * 8960, sizeof(float)), *y = calloc(128 * 8960, sizeof(float));
+
+	if (!w || !d) {
+		ok(0, "dry: %s", err);
+	} else {
+		struct npu_mm mm = { .w = w, .x = x, .y = y };
+		struct npu_mm md = { .w = d, .x = x, .y = y };
+		const struct npu_stats *st = npu_backend_stats(be);
+		int rc = npu_matmul_batch(be, &mm, 1, 1, err, sizeof(err));
+
+		rc |= npu_matmul_batch(be, &md, 1, 128, err, sizeof(err));
+		ok(!rc && st->ioctls == 2 && st->descs == 3 &&
+		   st->macs == 8960ull * 1536 + 128ull * 8960 * 1536 &&
+		   st->weight_bytes >= 2ull * 8960 * 1536,
+		   "dry backend (no device): Qwen2.5-1.5B gate at M=1, down at M=128 (row groups "
+		   "108 + 20) counted (%llu MACs, %llu weight bytes)", (unsigned long long)st->macs,
+		   (unsigned long long)st->weight_bytes);
+	}
+	npu_weight_free(be, w);
+	npu_weight_free(be, d);
+	npu_backend_close(be);
+	free(x);
+	free(y);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	char err[512];
+	struct npu_backend *be;
+
+	if (!strcmp(mode, "--dry")) {
+		test_dry();
+		printf("1..%d\n", tn);
+		return nfail != 0;
+	}
+	be = npu_backend_open(NULL, err, sizeof(err));
+	if (!strcmp(mode, "--expect-no-matmul")) {
+		ok(!be && strstr(err, "lacks DRM_IOCTL_ROCKET_SUBMIT_MATMUL"),
+		   "upstream driver refused with a clear message: %s", be ? "(opened!)" : err);
+		npu_backend_close(be);
+		printf("1..%d\n", tn);
+		return nfail != 0;
+	}
+	if (!be) {
+		if (strstr(err, "no rocket NPU device")) {
+			printf("ok 1 - NPU backend # SKIP %s\n1..1\n", err);
+			return 0;
+		}
+		ok(0, "open: %s", err);
+		printf("1..%d\n", tn);
+		return 1;
+	}
+	ok(strstr(npu_backend_describe(be), "rocket 1.") != NULL, "opened %s",
+	   npu_backend_describe(be));
+	npu_backend_close(be);
+
+	static const struct shape shapes[] = {
+		{ 1, 64, 32, GGML_TYPE_F32, 0, 0, 0, 0, 0 },
+		{ 1, 576, 576, GGML_TYPE_Q8_0, 0, 0, 0, 1, 0 },
+		{ 4, 100, 33, GGML_TYPE_F32, 0, 0, 0, 1, 0 },
+		{ 3, 256, 100, GGML_TYPE_F16, 0, 0, 0, 0, 0 },
+		{ 2, 256, 64, GGML_TYPE_BF16, 0, 0, 0, 0, 0 },
+		{ 17, 1536, 96, GGML_TYPE_Q4_K, 0, 0, 0, 1, 0 },
+		{ 40, 8960, 40, GGML_TYPE_Q4_0, 0, 0, 0, 0, 0 },	/* A/C in row blocks of 36 */
+		{ 6, 1000, 64, GGML_TYPE_F32, 256, 0, 0, 1, 0 },	/* 4 K chunks summed on the CPU */
+		{ 2, 20000, 32, GGML_TYPE_F32, 0, 0, 0, 0, 0 },	/* K > 16384: 2 chunks */
+		{ 1, 512, 4096, GGML_TYPE_Q4_1, 0, 3, 0, 0, 0 },	/* N split over 3 descriptors */
+		{ 5, 640, 300, GGML_TYPE_Q5_0, 320, 3, 0, 1, 0 },	/* split and chunks */
+		{ 8, 768, 96, GGML_TYPE_Q5_1, 0, 0, 256, 1, 0 },	/* Hadamard (block 256) */
+		{ 64, 576, 192, GGML_TYPE_Q8_0, 0, 0, 64, 0, 2 },	/* prefill-like, Hadamard 64 */
+		/* 4 row tiles of 36, over 2^24 MACs: row groups 108 + 20, threads */
+		{ 128, 8960, 64, GGML_TYPE_Q8_0, 0, 0, 0, 1, 2 },
+		{ 130, 1536, 2048, GGML_TYPE_Q4_K, 0, 0, 0, 0, 2 },	/* kernel N split, M pad */
+	};
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		run_shape(&shapes[i]);
+	test_batch();
+	test_many();
+	test_hadamard();
+	test_fused();
+	test_cache();
+	test_hilo();
+	test_pad_split();
+	test_dry();
+	printf("1..%d\n", tn);
+	return nfail != 0;
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: MIT
+/*
+ * npu-perf-model: MODELLED (never measured) decode and prefill speed of the
+ * NPU backend on boltzmann (RK3588), `make bench-npu`. docs/npu-backend.md
+ * lists every figure below with its source or marks it as an assumption.
+ *
+ * Counts are exact, not estimated: the real backend (lib/npu_backend.c) runs
+ * a decode step and a prefill chunk of a model's shapes as a "dry" backend
+ * (no device, same planning and batching), and every descriptor it would
+ * submit goes through the kernel's own split and tiling code
+ * (rocket_matmul_split() / rocket_matmul_plan() of
+ * kernel/drivers/accel/rocket/, compiled unchanged): jobs per core, tasks,
+ * MACs and bytes per task. Only the time per unit of those counts is
+ * modelled.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rocket_matmul.h"
+
+#include "ggml_types.h"
+#include "npu_backend.h"
+
+/* ---- the model of the machine ------------------------------------------ */
+
+struct hw {
+	const char *name;
+	double npu_hz;		/* NPU core clock */
+	double macs_per_cycle;	/* int8 MACs per cycle per core */
+	double dma_core;	/* bytes/s one core's DMA can move */
+	double dram;		/* bytes/s all cores together (DRAM) */
+	double t_ioctl;		/* s per SUBMIT_MATMUL (validation, regcmd BO, fences) */
+	double t_job;		/* s per job start (drm_sched run_job, IOMMU attach, IRQ) */
+	double t_task;		/* s per task start (mainline: from the IRQ handler) */
+	double t_wait;		/* s per PREP_BO on a finished result */
+	double cpu_quant;	/* s per activation byte quantised + packed */
+	double cpu_unpack;	/* s per int32 result unpacked + rescaled */
+	double cpu_flops;	/* f32 flop/s of the CPU for attention and norms */
+	double cpu_token;	/* s per token of other CPU work (sampling, embedding, sync) */
+	double cpu_bw;		/* bytes/s the CPU streams weights at (CPU comparison) */
+	double cpu_threads;	/* threads quantising/unpacking big batches (backend's pool) */
+};
+
+/* CPU seconds for n elements at per-element cost c, parallel like the backend. */
+static double cpu_par(const struct hw *hw, double n, double c)
+{
+	return n * c / (n >= 65536 ? hw->cpu_threads : 1);
+}
+
+static const double GB = 1e9;
+
+/* ---- model shapes ------------------------------------------------------ */
+
+struct shape {
+	const char *name;
+	int n_layer, n_embd, n_ff, n_head, n_head_kv, head_dim, n_vocab;
+	double cpu_weight_bytes;	/* Q4_K_M file's matrices, for the CPU comparison */
+};
+
+static const struct shape shapes[] = {
+	{ "qwen2.5-1.5b", 28, 1536, 8960, 12, 2, 128, 151936, 0.99e9 },
+	{ "smollm2-135m", 30, 576, 1536, 9, 3, 64, 49152, 0.094e9 },
+};
+
+/* ---- counting through the kernel's split ------------------------------ */
+
+#define MAX_JOBS 4096
+
+struct job {
+	int core;		/* -1: the file's shared entity */
+	double macs, bytes, tasks;
+	double t;		/* modelled time on its core */
+};
+
+struct call {
+	unsigned descs;
+	unsigned njobs;
+	struct job jobs[64 * ROCKET_MATMUL_MAX_PARTS];
+	double a_bytes, c_elems;
+};
+
+struct counts {
+	double ioctls, descs, jobs, tasks, macs, bytes, a_bytes, c_elems;
+	double t_npu, t_fixed, t_cpu_io;	/* modelled */
+};
+
+static const struct hw *g_hw;
+static struct counts *g_cnt;
+
+/* Time of one job on its core: start + per task max(compute, its DMA). */
+static double job_time(const struct hw *hw, const struct rocket_matmul_job *j)
+{
+	const struct rocket_matmul_plan *p = &j->plan;
+	const struct rocket_matmul_desc *d = &j->desc;
+	double t = hw->t_job;
+
+	for (u32 mi = 0; mi < p->m_tiles; mi++) {
+		u32 r = d->m - mi * p->tile_rows < p->tile_rows ? d->m - mi * p->tile_rows : p->tile_rows;
+
+		for (u32 ni = 0; ni < p->n_tiles; ni++) {
+			u32 c = d->n - ni * p->tile_n < p->tile_n ? d->n - ni * p->tile_n : p->tile_n;
+			double macs = (double)r * d->k * c;
+			double bytes = (double)r * d->k + (double)c * d->k + (double)r * c * 4 +
+				       108.0 * 8;
+			double tc = macs / (hw->macs_per_cycle * hw->npu_hz);
+			double tm = bytes / hw->dma_core;
+
+			t += hw->t_task + (tc > tm ? tc : tm);
+		}
+	}
+	return t;
+}
+
+static void on_submit(void *arg, const struct drm_rocket_matmul *mm, unsigned count)
+{
+	const struct hw *hw = g_hw;
+	struct counts *c = g_cnt;
+	double load[ROCKET_MATMUL_MAX_PARTS] = { 0 }, shared = 0, bytes = 0, t_cpu = 0;
+	int shared_core = -1;
+
+	(void)arg;
+	c->ioctls++;
+	c->descs += count;
+	for (unsigned i = 0; i < count; i++) {
+		struct rocket_matmul_job jobs[ROCKET_MATMUL_MAX_PARTS];
+		struct rocket_matmul_desc d = {
+			.m = mm[i].m, .k = mm[i].k, .n = mm[i].n,
+			.in_type = ROCKET_MM_TYPE_INT8, .weight_type = ROCKET_MM_TYPE_INT8,
+			.out_type = ROCKET_MM_TYPE_INT32,
+		};
+		int parts = rocket_matmul_split(&d, mm[i].flags, ROCKET_MATMUL_MAX_PARTS, jobs);
+		bool dup = false;
+
+		if (parts < 0) {
+			fprintf(stderr, "npu-perf-model: descriptor %ux%ux%u refused by the kernel's "
+				"split: %d\n", d.m, d.k, d.n, parts);
+			exit(1);
+		}
+		for (unsigned j = 0; j < i; j++)
+			dup |= mm[j].a_handle == mm[i].a_handle && mm[j].a_offset == mm[i].a_offset;
+		if (!dup) {
+			t_cpu += cpu_par(hw, (double)d.m * d.k, hw->cpu_quant);
+			c->a_bytes += (double)d.m * d.k;
+		}
+		t_cpu += cpu_par(hw, (double)d.m * d.n, hw->cpu_unpack) + hw->t_wait;
+		c->c_elems += (double)d.m * d.n;
+		for (int p = 0; p < parts; p++) {
+			const struct rocket_matmul_job *j = &jobs[p];
+			double t = job_time(hw, j);
+			double jb = (double)j->plan.m_tiles * j->plan.b_bytes +
+				    (double)j->plan.n_tiles * j->plan.a_bytes + j->plan.c_bytes;
+
+			c->jobs++;
+			c->tasks += j->plan.tasks;
+			c->macs += (double)j->desc.m * j->desc.k * j->desc.n;
+			c->bytes += jb;
+			bytes += jb;
+			if (parts > 1)
+				load[p] += t;	/* core entity p */
+			else
+				shared += t;	/* the shared entity: one core at a time */
+		}
+	}
+	/* the shared entity binds to the least loaded core and stays there */
+	for (int p = 0; p < ROCKET_MATMUL_MAX_PARTS; p++)
+		if (shared_core < 0 || load[p] < load[shared_core])
+			shared_core = p;
+	load[shared_core] += shared;
+	{
+		double span = 0, dram = bytes / hw->dram;
+
+		for (int p = 0; p < ROCKET_MATMUL_MAX_PARTS; p++)
+			if (load[p] > span)
+				span = load[p];
+		/* all cores share DRAM: never faster than the bytes allow */
+		if (dram + hw->t_job > span)
+			span = dram + hw->t_job;
+		c->t_npu += span;
+	}
+	c->t_fixed += hw->t_ioctl;
+	c->t_cpu_io += t_cpu;
+}
+
+/* ---- running the backend dry ------------------------------------------- */
+
+struct lw {
+	struct npu_weight *qkv[3], *o, *gu[2], *down;
+};
+
+struct run {
+	struct npu_backend *be;
+	const struct shape *s;
+	struct lw *L;
+	struct npu_weight *out;
+	bool fuse;
+};
+
+static struct npu_weight *mk(struct npu_backend *be, const struct npu_wsrc *src, int n, int64_t cols)
+{
+	char err[256];
+	struct npu_weight *w = npu_weight_load_fused(be, src, n, cols, NULL, NULL, err, sizeof(err));
+
+	if (!w) {
+		fprintf(stderr, "npu-perf-model: %s\n", err);
+		exit(1);
+	}
+	return w;
+}
+
+static int setup(struct run *r, const struct shape *s, const struct npu_backend_opts *o, bool fuse)
+{
+	char err[256];
+	int64_t D = s->n_embd, qd = (int64_t)s->n_head * s->head_dim,
+		kvd = (int64_t)s->n_head_kv * s->head_dim;
+
+	memset(r, 0, sizeof(*r));
+	r->s = s;
+	r->fuse = fuse;
+	r->be = npu_backend_open(o, err, sizeof(err));
+	if (!r->be) {
+		fprintf(stderr, "npu-perf-model: %s\n", err);
+		return -1;
+	}
+	r->L = calloc((size_t)s->n_layer, sizeof(*r->L));
+	for (int l = 0; l < s->n_layer; l++) {
+		struct lw *L = &r->L[l];
+		struct npu_wsrc qkv[3] = { { NULL, GGML_TYPE_F32, qd }, { NULL, GGML_TYPE_F32, kvd },
+					   { NULL, GGML_TYPE_F32, kvd } };
+		struct npu_wsrc gu[2] = { { NULL, GGML_TYPE_F32, s->n_ff }, { NULL, GGML_TYPE_F32, s->n_ff } };
+		struct npu_wsrc ow = { NULL, GGML_TYPE_F32, D }, dw = { NULL, GGML_TYPE_F32, D };
+
+		if (fuse) {
+			L->qkv[0] = mk(r->be, qkv, 3, D);
+			L->gu[0] = mk(r->be, gu, 2, D);
+		} else {
+			for (int i = 0; i < 3; i++)
+				L->qkv[i] = mk(r->be, &qkv[i], 1, D);
+			for (int i = 0; i < 2; i++)
+				L->gu[i] = mk(r->be, &gu[i], 1, D);
+		}
+		L->o = mk(r->be, &ow, 1, qd);
+		L->down = mk(r->be, &dw, 1, s->n_ff);
+	}
+	{
+		struct npu_wsrc ow = { NULL, GGML_TYPE_F32, s->n_vocab };
+
+		r->out = mk(r->be, &ow, 1, D);
+	}
+	return 0;
+}
+
+static void teardown(struct run *r)
+{
+	for (int l = 0; l < r->s->n_layer; l++) {
+		struct lw *L = &r->L[l];
+
+		for (int i = 0; i < 3; i++)
+			npu_weight_free(r->be, L->qkv[i]);
+		for (int i = 0; i < 2; i++)
+			npu_weight_free(r->be, L->gu[i]);
+		npu_weight_free(r->be, L->o);
+		npu_weight_free(r->be, L->down);
+	}
+	npu_weight_free(r->be, r->out);
+	free(r->L);
+	npu_backend_close(r->be);
+}
+
+/* The matmul calls of one forward chunk of M tokens, as the model makes them. */
+static void forward(struct run *r, int M, bool logits)
+{
+	const struct shape *s = r->s;
+	size_t big = (size_t)M * (s->n_ff > s->n_embd * 2 ? s->n_ff : s->n_embd * 2);
+	float *x = calloc(big, sizeof(float)), *y = calloc(big * 2, sizeof(float));
+	float *yv = calloc((size_t)s->n_vocab, sizeof(float));
+	char err[256];
+
+	for (int l = 0; l < s->n_layer; l++) {
+		struct lw *L = &r->L[l];
+		struct npu_mm mm[3];
+		int n = 0;
+
+		memset(mm, 0, sizeof(mm));
+		for (int i = 0; i < 3; i++)
+			if (L->qkv[i]) {
+				mm[n].w = L->qkv[i];
+				mm[n].x = x;
+				for (int j = 0; j < 3; j++)
+					mm[n].ys[j] = y;
+				n++;
+			}
+		npu_matmul_batch(r->be, mm, n, M, err, sizeof(err));
+		memset(mm, 0, sizeof(mm));
+		mm[0] = (struct npu_mm){ .w = L->o, .x = x, .y = y };
+		npu_matmul_batch(r->be, mm, 1, M, err, sizeof(err));
+		memset(mm, 0, sizeof(mm));
+		n = 0;
+		for (int i = 0; i < 2; i++)
+			if (L->gu[i]) {
+				mm[n].w = L->gu[i];
+				mm[n].x = x;
+				mm[n].ys[0] = y;
+				mm[n].ys[1] = y + big;
+				n++;
+			}
+		npu_matmul_batch(r->be, mm, n, M, err, sizeof(err));
+		memset(mm, 0, sizeof(mm));
+		mm[0] = (struct npu_mm){ .w = L->down, .x = x, .y = y };
+		npu_matmul_batch(r->be, mm, 1, M, err, sizeof(err));
+	}
+	if (logits) {
+		struct npu_mm mm = { .w = r->out, .x = x, .y = yv };
+
+		npu_matmul_batch(r->be, &mm, 1, 1, err, sizeof(err));
+	}
+	free(x);
+	free(y);
+	free(yv);
+}
+
+/* CPU work besides the matmuls for M tokens at positions pos0..: attention, norms, RoPE. */
+static double cpu_other(const struct hw *hw, const struct shape *s, int M, int pos0)
+{
+	double flops = 0;
+
+	for (int b = 0; b < M; b++) {
+		double T = pos0 + b + 1;
+
+		flops += (double)s->n_layer * s->n_head * T * s->head_dim * 4;	/* q.k, p.v */
+		flops += (double)s->n_layer * (s->n_embd * 10.0 + s->n_ff * 6.0);	/* norms, swiglu, rope */
+	}
+	return flops / hw->cpu_flops + M * hw->cpu_token / (M > 1 ? 8 : 1);
+}
+
+struct result {
+	double tok_s;
+	struct counts c;
+	double t_total;
+};
+
+static bool g_hilo;
+
+static struct result model(const struct hw *hw, const struct shape *s, bool fuse, bool pad,
+			   int M, int pos0)
+{
+	struct npu_backend_opts o = { .dry = true, .pad_for_split = pad, .on_submit = on_submit,
+				      .act_hilo = g_hilo };
+	struct run r;
+	struct result res;
+
+	memset(&res, 0, sizeof(res));
+	g_hw = hw;
+	g_cnt = &res.c;
+	if (setup(&r, s, &o, fuse))
+		exit(1);
+	forward(&r, M, true);
+	teardown(&r);
+	res.t_total = res.c.t_npu + res.c.t_fixed + res.c.t_cpu_io + cpu_other(hw, s, M, pos0);
+	res.tok_s = M / res.t_total;
+	return res;
+}
+
+/* ---- the report --------------------------------------------------------- */
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: npu-perf-model [--model qwen2.5-1.5b|smollm2-135m] [--prefill N] "
+		"[--ctx N] [--dram GB/s] [--npu-mhz MHz]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const struct shape *s = &shapes[0];
+	int P = 128, ctx = 128;
+	double dram = 28.8, mhz = 200;
+	/* boltzmann as modelled; see docs/npu-backend.md, "Performance model" */
+	struct hw base = {
+		.name = "",
+		.npu_hz = 200e6,	/* mainline DT: SCMI_CLK_NPU 200 MHz, no DVFS in rocket */
+		.macs_per_cycle = 1024,	/* ASSUMPTION: 6 TOPS / 3 cores / 2 / 1 GHz ~ 1000 */
+		.dma_core = 0,		/* per scenario */
+		.dram = 28.8 * GB,	/* ASSUMPTION: LPDDR5-4800 x 64 bit = 38.4 GB/s, 75 % */
+		.t_ioctl = 40e-6,	/* ASSUMPTION */
+		.t_job = 30e-6,		/* ASSUMPTION ("tens of microseconds", docs/kernel.md) */
+		.t_task = 10e-6,	/* ASSUMPTION: IRQ + next task's PC writes */
+		.t_wait = 5e-6,		/* ASSUMPTION */
+		.cpu_quant = 1e-9,	/* ASSUMPTION: 1 ns per activation (one A76 thread) */
+		.cpu_unpack = 1e-9,	/* ASSUMPTION: 1 ns per int32 result */
+		.cpu_flops = 25e9,	/* ASSUMPTION: 4 x A76, NEON f32, ~16 % of peak */
+		.cpu_token = 300e-6,	/* ASSUMPTION: sampling, embedding, 100+ thread syncs */
+		.cpu_threads = 4,	/* the 4 A76 cores (-t 4) */
+		.cpu_bw = 20 * GB,	/* measured 17-22 GB/s sequential (RK3588 RK1, see doc) */
+	};
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+			const char *n = argv[++i];
+
+			s = NULL;
+			for (size_t j = 0; j < sizeof(shapes) / sizeof(shapes[0]); j++)
+				if (!strcmp(shapes[j].name, n))
+					s = &shapes[j];
+			if (!s)
+				usage();
+		} else if (!strcmp(argv[i], "--prefill") && i + 1 < argc) {
+			P = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--ctx") && i + 1 < argc) {
+			ctx = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--dram") && i + 1 < argc) {
+			dram = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--npu-mhz") && i + 1 < argc) {
+			mhz = atof(argv[++i]);
+		} else {
+			usage();
+		}
+	}
+	if (P < 1 || P > 1024 || ctx < 0 || dram <= 0 || mhz <= 0)
+		usage();
+	base.dram = dram * GB;
+	base.npu_hz = mhz * 1e6;
+
+	struct hw scen[3] = { base, base, base };
+
+	scen[0].name = "A: mainline clock, DMA 16 B/cycle of the NPU clock";
+	scen[0].dma_core = 16 * scen[0].npu_hz;
+	scen[1].name = "B: mainline clock, DMA limited by DRAM only";
+	scen[1].dma_core = scen[1].dram;
+	scen[2].name = "C: 1 GHz (vendor max clock), DMA limited by DRAM only";
+	scen[2].npu_hz = 1e9;
+	scen[2].dma_core = scen[2].dram;
+
+	printf("==== MODELLED, NOT MEASURED: NPU backend on boltzmann (RK3588), %s ====\n", s->name);
+	printf("counts: the real backend, dry, through the kernel's rocket_matmul_split()/plan();\n"
+	       "times: the assumptions of docs/npu-backend.md (NPU %.0f MHz, %.0f MAC/cycle/core,\n"
+	       "DRAM %.1f GB/s, ioctl %.0f us, job %.0f us, task %.0f us)\n\n", base.npu_hz / 1e6,
+	       base.macs_per_cycle, base.dram / GB, base.t_ioctl * 1e6, base.t_job * 1e6,
+	       base.t_task * 1e6);
+
+	static const struct { const char *name; bool fuse, pad, hilo; } var[] = {
+		{ "separate Q/K/V, gate/up descriptors", false, false, false },
+		{ "fused QKV and gate+up weights (rosenblatt-gen --backend npu)", true, false, false },
+		{ "fused + decode rows padded to 4 for the core split", true, true, false },
+		{ "fused + a16 (hi/lo activation rows, --npu-a16)", true, false, true },
+	};
+	for (size_t v = 0; v < sizeof(var) / sizeof(var[0]); v++) {
+		g_hilo = var[v].hilo;
+		struct result d = model(&scen[0], s, var[v].fuse, var[v].pad, 1, ctx);
+		struct result p = model(&scen[0], s, var[v].fuse, var[v].pad, P, 0);
+
+		printf("backend variant: %s\n", var[v].name);
+		printf("  decode step (M=1, ctx %d): %.0f ioctls, %.0f descriptors, %.0f jobs, %.0f tasks, "
+		       "%.2f GMAC, %.3f GB NPU traffic\n", ctx, d.c.ioctls, d.c.descs, d.c.jobs,
+		       d.c.tasks, d.c.macs / 1e9, d.c.bytes / GB);
+		printf("  prefill chunk (M=%d):      %.0f ioctls, %.0f descriptors, %.0f jobs, %.0f tasks, "
+		       "%.2f GMAC, %.3f GB NPU traffic\n", P, p.c.ioctls, p.c.descs, p.c.jobs, p.c.tasks,
+		       p.c.macs / 1e9, p.c.bytes / GB);
+		for (int k = 0; k < 3; k++) {
+			d = model(&scen[k], s, var[v].fuse, var[v].pad, 1, ctx);
+			p = model(&scen[k], s, var[v].fuse, var[v].pad, P, 0);
+			printf("  %-55s decode %6.2f tok/s (%5.1f ms: NPU %.1f, fixed %.1f, CPU %.1f) | "
+			       "prefill %6.1f tok/s (%.0f ms)\n", scen[k].name, d.tok_s, d.t_total * 1e3,
+			       d.c.t_npu * 1e3, d.c.t_fixed * 1e3, (d.t_total - d.c.t_npu - d.c.t_fixed) * 1e3,
+			       p.tok_s, p.t_total * 1e3);
+		}
+		printf("\n");
+	}
+	g_hilo = false;
+	printf("sensitivity (fused variant, DMA limited by DRAM only, NPU %.0f MHz):\n  DRAM GB/s ",
+	       base.npu_hz / 1e6);
+	{
+		static const double bws[] = { 20, 25, 28.8, 33.8, 38.4 };
+		struct hw h = scen[1];
+
+		for (size_t i = 0; i < sizeof(bws) / sizeof(bws[0]); i++)
+			printf("%8.1f", bws[i]);
+		printf("\n  decode     ");
+		for (size_t i = 0; i < sizeof(bws) / sizeof(bws[0]); i++) {
+			h.dram = h.dma_core = bws[i] * GB;
+			printf("%8.2f", model(&h, s, true, false, 1, ctx).tok_s);
+		}
+		printf(" tok/s\n  NPU MHz    ");
+		h = scen[1];
+		static const double clk[] = { 200, 400, 600, 800, 1000 };
+		for (size_t i = 0; i < sizeof(clk) / sizeof(clk[0]); i++)
+			printf("%8.0f", clk[i]);
+		printf("\n  prefill    ");
+		for (size_t i = 0; i < sizeof(clk) / sizeof(clk[0]); i++) {
+			h.npu_hz = clk[i] * 1e6;
+			printf("%8.1f", model(&h, s, true, false, P, 0).tok_s);
+		}
+		printf(" tok/s (M=%d)\n\n", P);
+	}
+	if (!strcmp(s->name, "qwen2.5-1.5b"))
+		printf("published, measured by Rockchip (rknn-llm benchmark.md, RK3588, w8a8, max NPU/CPU "
+		       "clocks):\n  Qwen2.5 1.5B: decode 16.69 tok/s; prefill 128 tokens TTFT 378.31 ms "
+		       "= %.0f tok/s\n", 128 / 0.37831);
+	printf("CPU (modelled bound, not measured): Q4_K_M decode <= %.1f tok/s (%.2f GB of weights at "
+	       "%.0f GB/s)\n", base.cpu_bw / s->cpu_weight_bytes, s->cpu_weight_bytes / GB,
+	       base.cpu_bw / GB);
+	printf("==== all figures above are MODELLED; none is a measurement on RK3588 ====\n");
+	return 0;
+}
