@@ -49,7 +49,11 @@ help:
 	@echo "make check      install what is needed, then run every test"
 	@echo "make asan       run the tests under ASan+UBSan (build-asan/)"
 	@echo "make fuzz       run the fuzz targets for a bounded time (FUZZ_SECONDS)"
-	@echo "make bench-*    benchmarks (not tests)"
+	@echo "make bench-*    benchmarks, not tests: bench (= bench-model, vs llama.cpp),"
+	@echo "                bench-tokenizer, bench-regcmd, bench-matmul, bench-npu (modelled)"
+	@echo "make accuracy   NPU (emulated) vs CPU path: top-1 agreement and KL divergence"
+	@echo "make kernel-patches | kernel-check | kernel-kunit | kernel"
+	@echo "                regenerate/check the patch series, KUnit under qemu, board build"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
