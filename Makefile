@@ -30,9 +30,11 @@ DEMO_PREREQS :=
 
 LIB_SRCS += lib/ggml_types.c lib/gguf.c
 
+# Defined before the fragments so they can name it as a prerequisite.
+LIB := $(BUILD)/librosenblatt.a
+
 include $(sort $(wildcard mk/*.mk))
 
-LIB := $(BUILD)/librosenblatt.a
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_PROGS) $(TEST_HELPERS))

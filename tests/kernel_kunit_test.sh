@@ -11,7 +11,8 @@ if [ "${ROSENBLATT_SKIP_KERNEL:-0}" = 1 ]; then
 	echo "ok 1 - kernel KUnit # SKIP ROSENBLATT_SKIP_KERNEL=1"
 	exit 0
 fi
-out=$(scripts/kernel/kunit.sh 2>&1)
+# One kernel build tree per machine: serialise concurrent runs.
+out=$(flock "${TMPDIR:-/tmp}/rosenblatt-kunit.lock" scripts/kernel/kunit.sh 2>&1)
 rc=$?
 log=$(sed -nE 's/.*console log: ([^ ]+) .*/\1/p' <<<"$out" | tail -1)
 if [ -z "$log" ] || [ ! -f "$log" ]; then

@@ -181,12 +181,14 @@ struct shim_job {
 	unsigned long jobno;
 	int timeout_fault;
 	unsigned int delay_ms;
+	int claimed;			/* head of its core's queue, run by the submitting thread */
 };
 
 /* One emulated NPU core: a worker thread running its queue in order. */
 struct shim_core {
 	struct shim_dev *dev;
 	pthread_t thread;
+	pthread_cond_t wake;		/* its thread waits here: a job queued, a dependency done */
 	int started;
 	struct shim_job *head, *tail;
 	unsigned int queued;
@@ -882,6 +884,37 @@ static int bo_busy_write_locked(const struct shim_bo *bo)
 
 static void job_exec(struct shim_job *job, struct shim_core *core, unsigned int ci);
 
+/* Wake the core threads whose queue head may have become runnable. */
+static void wake_cores_locked(struct shim_dev *dev)
+{
+	for (int c = 0; c < dev->ncores; c++) {
+		struct shim_core *core = &dev->cores[c];
+
+		if (core->started && core->head && !core->head->claimed)
+			pthread_cond_signal(&core->wake);
+	}
+}
+
+/* @job, the head of @core's queue, has run: off the queue, its fence signals. */
+static void job_finish_locked(struct shim_core *core, struct shim_job *job)
+{
+	core->head = job->qnext;
+	if (!core->head)
+		core->tail = NULL;
+	core->queued--;
+	/* The finished fence signals: off every BO, dependencies released. */
+	job->done = 1;
+	for (uint32_t i = 0; i < job->nin + job->nout; i++)
+		bo_remove_fences_locked(job->bos[i], job);
+	for (uint32_t i = 0; i < job->ndeps; i++)
+		job_put_locked(job->deps[i]);
+	job->ndeps = 0;
+	g_inflight--;
+	wake_cores_locked(core->dev);
+	pthread_cond_broadcast(&g_cond);	/* PREP_BO, fork */
+	job_put_locked(job);	/* the queue's reference */
+}
+
 static void *core_worker(void *arg)
 {
 	struct shim_core *core = arg;
@@ -891,31 +924,18 @@ static void *core_worker(void *arg)
 	pthread_mutex_lock(&g_lock);
 	for (;;) {
 		struct shim_job *job = core->head;
-		int ready = job != NULL;
+		int ready = job != NULL && !job->claimed;
 
 		for (uint32_t i = 0; ready && i < job->ndeps; i++)
 			ready = job->deps[i]->done;
 		if (!ready) {
-			pthread_cond_wait(&g_cond, &g_lock);
+			pthread_cond_wait(&core->wake, &g_lock);
 			continue;
 		}
 		pthread_mutex_unlock(&g_lock);
 		job_exec(job, core, ci);
 		pthread_mutex_lock(&g_lock);
-		core->head = job->qnext;
-		if (!core->head)
-			core->tail = NULL;
-		core->queued--;
-		/* The finished fence signals: off every BO, dependencies released. */
-		job->done = 1;
-		for (uint32_t i = 0; i < job->nin + job->nout; i++)
-			bo_remove_fences_locked(job->bos[i], job);
-		for (uint32_t i = 0; i < job->ndeps; i++)
-			job_put_locked(job->deps[i]);
-		job->ndeps = 0;
-		g_inflight--;
-		pthread_cond_broadcast(&g_cond);
-		job_put_locked(job);	/* the queue's reference */
+		job_finish_locked(core, job);
 	}
 	return NULL;
 }
@@ -930,6 +950,7 @@ static int core_start_locked(struct shim_dev *dev, unsigned int ci)
 	if (core->started)
 		return 0;
 	core->dev = dev;
+	pthread_cond_init(&core->wake, NULL);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* Signals are the application's business, not the emulated NPU's. */
@@ -1050,6 +1071,8 @@ int shim_jobs_queue(struct shim_file *f, struct shim_job **jobs, uint32_t n, con
 		    const uint32_t *group, int read_fences)
 {
 	struct shim_dev *dev = f->dev;
+	struct shim_job *mine = NULL;	/* run here, not handed to its core's thread */
+	uint32_t handed = 0;
 	int ret = 0;
 
 	pthread_mutex_lock(&g_lock);
@@ -1102,8 +1125,21 @@ int shim_jobs_queue(struct shim_file *f, struct shim_job **jobs, uint32_t n, con
 			for (uint32_t b = 0; b < job->nin + job->nout; b++)
 				bo_remove_fences_locked(job->bos[b], job);
 			job_put_locked(job);
+			wake_cores_locked(dev);
+			pthread_cond_broadcast(&g_cond);
 			continue;
 		}
+		/*
+		 * Hand-off saving: one job of the call whose core is idle and which
+		 * waits for nothing runs in the submitting thread, as the head of its
+		 * core's queue (the core thread leaves a claimed head alone, so later
+		 * jobs of that core still run after it). Held-back jobs (JOB_DELAY_MS)
+		 * always go to the core thread: tests need them certainly queued.
+		 */
+		int idle = !mine && !dev->cores[ci].head && !job->delay_ms;
+
+		for (uint32_t d = 0; idle && d < job->ndeps; d++)
+			idle = job->deps[d]->done;
 		job->qnext = NULL;
 		if (dev->cores[ci].tail)
 			dev->cores[ci].tail->qnext = job;
@@ -1112,8 +1148,23 @@ int shim_jobs_queue(struct shim_file *f, struct shim_job **jobs, uint32_t n, con
 		dev->cores[ci].tail = job;
 		dev->cores[ci].queued++;
 		g_inflight++;
+		if (idle) {
+			job->claimed = 1;
+			mine = job;
+		} else {
+			handed++;
+		}
 	}
-	pthread_cond_broadcast(&g_cond);
+	if (handed)
+		wake_cores_locked(dev);
+	if (mine) {
+		struct shim_core *c = &dev->cores[mine->core];
+
+		pthread_mutex_unlock(&g_lock);
+		job_exec(mine, c, mine->core);
+		pthread_mutex_lock(&g_lock);
+		job_finish_locked(c, mine);
+	}
 	pthread_mutex_unlock(&g_lock);
 	return 0;
 }
