@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "ggml_types.h"
 #include "gguf.h"
@@ -208,6 +210,55 @@ static int load_config(const struct gguf_ctx *g, struct model_config *c, char *e
 	return 0;
 }
 
+/* the matrices of layer L, for the load-time repack and its free */
+#define LAYER_MATS(L) { &(L)->wq, &(L)->wk, &(L)->wv, &(L)->wo, &(L)->gate, &(L)->up, &(L)->down }
+
+/*
+ * Speed: an 8-row interleaved copy of each Q4_K layer matrix (qmat_repack;
+ * the AVX2 kernels then read only it, and model_load drops the mapped
+ * originals). ~0.63 GB for a Qwen2.5-1.5B Q4_K_M, in place of the mapped
+ * pages. ROSENBLATT_NO_REPACK=1 turns it off.
+ */
+static void model_repack(struct model *m)
+{
+	const char *e = getenv("ROSENBLATT_NO_REPACK");
+
+	if (e && *e && *e != '0')
+		return;
+	for (int l = 0; l < m->cfg.n_layer; l++) {
+		struct qmat *q[] = LAYER_MATS(&m->layers[l]);
+
+		for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++)
+			qmat_repack(q[k]);
+	}
+}
+
+/*
+ * With the interleaved copies made, every AVX2 Q4_K matmul reads those, so
+ * drop the mapped pages of the originals (read once by the repack) from
+ * the resident set: the peak memory stays ~ that of the mapping alone.
+ * Only for gguf_open's read-only file mapping (pages come back from the
+ * file if anything reads them again), never a gguf_open_mem buffer.
+ */
+static void model_drop_repacked(struct model *m)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	for (int l = 0; l < m->cfg.n_layer; l++) {
+		struct qmat *q[] = LAYER_MATS(&m->layers[l]);
+
+		for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
+			if (!q[k]->rep)
+				continue;
+			uintptr_t a = ((uintptr_t)q[k]->data + pg - 1) / pg * pg;
+			uintptr_t b = ((uintptr_t)q[k]->data + (size_t)q[k]->rows * q[k]->row_bytes) / pg * pg;
+
+			if (b > a)
+				madvise((void *)a, b - a, MADV_DONTNEED);
+		}
+	}
+}
+
 struct model *model_from_gguf(struct gguf_ctx *g, char *err, size_t err_len)
 {
 	struct model *m = calloc(1, sizeof(*m));
@@ -284,6 +335,7 @@ struct model *model_from_gguf(struct gguf_ctx *g, char *err, size_t err_len)
 	}
 #undef MAT
 #undef VEC
+	model_repack(m);
 	return m;
 fail:
 	free(m->layers);
@@ -308,6 +360,7 @@ struct model *model_load(const char *path, char *err, size_t err_len)
 		return NULL;
 	}
 	m->own_gguf = true;
+	model_drop_repacked(m);
 	return m;
 }
 
@@ -317,6 +370,12 @@ void model_free(struct model *m)
 		return;
 	if (m->own_gguf)
 		gguf_close(m->gguf);
+	for (int l = 0; m->layers && l < m->cfg.n_layer; l++) {
+		struct qmat *q[] = LAYER_MATS(&m->layers[l]);
+
+		for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++)
+			qmat_free_repack(q[k]);
+	}
 	free(m->layers);
 	free(m);
 }

@@ -71,7 +71,65 @@ bool qmat_init(struct qmat *qm, const void *data, uint32_t type, int64_t rows, i
 	qm->rows = rows;
 	qm->cols = cols;
 	qm->row_bytes = (size_t)rb;
+	qm->rep = NULL;
 	return true;
+}
+
+void ops_repack_q4_Kx8(const void *rows, int64_t n_rows, int64_t cols, struct block_q4_Kx8 *out)
+{
+	int64_t nb = cols / QK_K;
+	size_t rb = (size_t)nb * sizeof(struct block_q4_K);
+
+	for (int64_t g = 0; g < n_rows / 8; g++)
+		for (int64_t i = 0; i < nb; i++) {
+			struct block_q4_Kx8 *o = &out[g * nb + i];
+
+			for (int r = 0; r < 8; r++) {
+				const struct block_q4_K *b =
+					(const struct block_q4_K *)((const uint8_t *)rows + (size_t)(8 * g + r) * rb) + i;
+				const uint8_t *q = b->scales;
+
+				o->d[r] = b->d;
+				o->dmin[r] = b->dmin;
+				for (int j = 0; j < 8; j++) {	/* get_scale_min_k4 */
+					uint8_t sc, mn;
+
+					if (j < 4) {
+						sc = q[j] & 63;
+						mn = q[j + 4] & 63;
+					} else {
+						sc = (uint8_t)((q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4));
+						mn = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+					}
+					o->sc[j][r] = sc;
+					o->mn[j / 2][r][j & 1] = mn;
+				}
+				for (int j = 0; j < 4; j++)
+					for (int c = 0; c < 8; c++)
+						memcpy(o->qs[j][c][r], b->qs + 32 * j + 4 * c, 4);
+			}
+		}
+}
+
+bool qmat_repack(struct qmat *qm)
+{
+	if (qm->rep || qm->type != GGML_TYPE_Q4_K || qm->rows % 8 || qm->cols % QK_K ||
+	    !ops_isa_available(OPS_ISA_AVX2))
+		return false;
+	size_t n = (size_t)(qm->rows / 8) * (size_t)(qm->cols / QK_K) * sizeof(struct block_q4_Kx8);
+	void *p = aligned_alloc(64, (n + 63) / 64 * 64);
+
+	if (!p)
+		return false;
+	ops_repack_q4_Kx8(qm->data, qm->rows, qm->cols, p);
+	qm->rep = p;
+	return true;
+}
+
+void qmat_free_repack(struct qmat *qm)
+{
+	free(qm->rep);
+	qm->rep = NULL;
 }
 
 int qmat_get_row(const struct qmat *w, int64_t r, float *out)
@@ -263,6 +321,7 @@ struct matmul8_job {
 	const void *q;
 	int64_t M;
 	ops_rowdot8_fn rowdot;
+	bool x8;	/* AVX2: the interleaved Q4_K copies (qmat.rep) serve every M */
 };
 
 /* each thread takes its share of the rows of every matrix of the job */
@@ -273,6 +332,18 @@ static void matmul8_worker(void *arg, int ith, int nth)
 	for (int k = 0; k < j->n; k++) {
 		const struct qmat *w = j->w[k];
 		int64_t r0 = w->rows * ith / nth, r1 = w->rows * (ith + 1) / nth;
+
+#if defined(__x86_64__)
+		if (j->x8 && w->rep) {
+			int64_t n8 = w->rows / 8, g0 = n8 * ith / nth, g1 = n8 * (ith + 1) / nth;
+			int64_t nb = w->cols / QK_K;
+
+			if (g1 > g0)
+				ops_rowdot8_q4_Kx8_avx2((const struct block_q4_Kx8 *)w->rep + g0 * nb, g1 - g0, nb,
+							j->q, j->M, j->y[k] + 8 * g0, w->rows);
+			continue;
+		}
+#endif
 
 		if (r1 > r0)
 			j->rowdot((const uint8_t *)w->data + (size_t)r0 * w->row_bytes, w->row_bytes,
@@ -304,8 +375,10 @@ int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const stru
 		j.y[k] = y[k];
 	}
 #if defined(__x86_64__)
-	if (isa == OPS_ISA_AVX2)
+	if (isa == OPS_ISA_AVX2) {
 		j.rowdot = ops_rowdot8_avx2;
+		j.x8 = true;
+	}
 #endif
 	threadpool_run(tp, matmul8_worker, &j);
 	return 0;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * CPU kernels for the transformer forward pass. Weights stay in their GGUF
- * encoding (F32, F16, BF16, Q4_0..Q8_0, K-quants); a matmul dequantises one
- * weight row at a time into a per-thread f32 buffer and dots it with every
- * activation row (f32 accumulate), so a batch of M tokens reads each
- * weight row once. The reference kernels are plain C; the AVX2/FMA and
+ * encoding (F32, F16, BF16, Q4_0..Q8_0, K-quants; Q4_K optionally also
+ * as an 8-row interleaved copy made at load, qmat_repack); a matmul
+ * dequantises one weight row at a time into a per-thread f32 buffer and
+ * dots it with every activation row (f32 accumulate), so a batch of M
+ * tokens reads each weight row once. The reference kernels are plain C; the AVX2/FMA and
  * NEON variants must agree with them to float rounding (tests/test_model.c).
  */
 #ifndef ROSENBLATT_OPS_H
@@ -23,7 +24,26 @@ struct qmat {
 	int64_t rows;		/* ne[1]: output features */
 	int64_t cols;		/* ne[0]: input features */
 	size_t row_bytes;
+	/* owned copy of a Q4_K matrix in 8-row interleaved super-blocks
+	 * (struct block_q4_Kx8, qmat_repack), or NULL; the AVX2 act8 matmuls
+	 * read only it when set (every M, so batches and chunks agree) */
+	void *rep;
 };
+
+/*
+ * Q4_K super-block i of 8 consecutive rows, interleaved for the 8-row
+ * decode kernel (llama.cpp's CPU "repack" idea): the 6-bit scales and mins
+ * decoded at load, and for each 4 weights (bytes) of a row the same 4 of
+ * the other 7 rows next to them, so one broadcast activation dword meets 8
+ * rows in one vector. 1184 bytes for 8 x 144.
+ */
+struct block_q4_Kx8 {
+	uint16_t d[8], dmin[8];		/* f16, row r */
+	uint8_t sc[8][8];		/* [group of 32][row] */
+	uint8_t mn[4][8][2];		/* [group pair k][row]: mins of groups 2k, 2k+1 */
+	uint8_t qs[4][8][8][4];		/* [j][c][row]: the row's qs[32 j + 4 c .. + 3] */
+};
+_Static_assert(sizeof(struct block_q4_Kx8) == 1184, "block_q4_Kx8 size");
 
 enum ops_isa {
 	OPS_ISA_REF = 0,	/* portable C */
@@ -89,6 +109,16 @@ int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const stru
 /* The format ggml rounds activations to for a weight type (F32: none). */
 uint32_t ops_ggml_act_type(uint32_t weight_type);
 
+/*
+ * Add the 8-row interleaved copy (qm->rep) to a Q4_K matrix whose rows are
+ * a multiple of 8 and columns of 256, when the AVX2 kernels can use it.
+ * true when made. qmat_free_repack frees it.
+ */
+bool qmat_repack(struct qmat *qm);
+void qmat_free_repack(struct qmat *qm);
+/* the same interleaving for any caller (tests): rows % 8 == 0, cols % 256 == 0 */
+void ops_repack_q4_Kx8(const void *rows, int64_t n_rows, int64_t cols, struct block_q4_Kx8 *out);
+
 /* Row r of w as floats (embedding lookup). */
 int qmat_get_row(const struct qmat *w, int64_t r, float *out);
 
@@ -136,6 +166,10 @@ bool ops_avx2_vnni(void);
 /* for tests: force the plain AVX2 path (false) or VNNI where the CPU has it */
 bool ops_avx2_set_vnni(bool on);
 void ops_axpy_f32_avx2(float *y, float a, const float *x, int n);
+/* n8 groups of 8 interleaved Q4_K rows (nb super-blocks each) against M
+ * Q8_K activation rows: y[m * y_stride + 8 g + r] */
+void ops_rowdot8_q4_Kx8_avx2(const struct block_q4_Kx8 *rep, int64_t n8, int64_t nb, const void *q8,
+			     int64_t M, float *y, int64_t y_stride);
 #endif
 #if defined(__aarch64__)
 void ops_rowdot_neon(const void *row, uint32_t type, int64_t cols, const float *x,

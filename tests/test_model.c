@@ -221,6 +221,49 @@ static void check_isa(enum ops_isa isa)
 		       ggml_type_name(type), worst_f32);
 		free(data);
 	}
+	/* the 8-row interleaved Q4_K copy (qmat_repack, decode M < 4 on AVX2)
+	 * against the reference on the original rows: 40 rows = 5 groups of
+	 * 8, split unevenly over the 3 threads */
+	{
+		const int rows8 = 40;
+		size_t rb;
+		void *data = random_rows(GGML_TYPE_Q4_K, rows8, cols, &rb);
+		float *y8 = malloc(sizeof(float) * 9 * rows8), *yr8 = malloc(sizeof(float) * 9 * rows8);
+		struct qmat w, w8;
+		double worst = 0;
+
+		CHECK(qmat_init(&w, data, GGML_TYPE_Q4_K, rows8, cols));
+		w8 = w;
+		bool made = qmat_repack(&w8);
+
+		CHECKF(made == ops_isa_available(OPS_ISA_AVX2), "qmat_repack made a copy: %d", made);
+		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
+			int M = Ms[mi];
+
+			ops_quantize_act8(tp, x, M, cols, q8);
+			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, x, q8, M, yr8), 0);
+			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w8, x, q8, M, y8), 0);
+			for (int r = 0; r < rows8; r++) {
+				qmat_get_row(&w, r, wf);
+				for (int m = 0; m < M; m++) {
+					double mag = 0;
+
+					for (int c = 0; c < cols; c++)
+						mag += fabs((double)wf[c] * x[m * cols + c]);
+					double e = fabs(y8[m * rows8 + r] - yr8[m * rows8 + r]) / (mag + 1e-30);
+
+					worst = e > worst ? e : worst;
+				}
+			}
+		}
+		CHECKF(worst < 2e-6, "%s Q4_K 8-row repack act8: worst relative error vs the reference %g",
+		       ops_isa_name(isa), worst);
+		qmat_free_repack(&w8);
+		CHECK(w8.rep == NULL);
+		free(y8);
+		free(yr8);
+		free(data);
+	}
 	free(q8);
 	free(yg);
 	/* the attention helpers */
