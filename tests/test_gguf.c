@@ -8,8 +8,8 @@
 #include "gguf.h"
 #include "ggml_types.h"
 #include "tap.h"
+#include "corpus.h"
 
-#include <dirent.h>
 #include <string.h>
 
 struct buf {
@@ -435,42 +435,33 @@ static void test_open_errors(void)
 	CHECK(strstr(err, "not a regular file"));
 }
 
+static void replay_one(const char *path, const char *name, int dir_index, void *ctx)
+{
+	char err[GGUF_ERR_LEN];
+	struct gguf_ctx *gctx = gguf_open(path, err, sizeof(err));
+
+	(void)name;
+	(void)dir_index;
+	(void)ctx;
+	if (!gctx) {
+		CHECKF(strstr(err, path), "%s: error '%s' lacks the file name", path, err);
+		return;
+	}
+	for (uint64_t i = 0; i < gctx->n_kv; i++) {
+		struct gguf_value v;
+
+		if (gctx->kv[i].val.type == GGUF_TYPE_ARRAY)
+			for (uint64_t j = 0; j < gctx->kv[i].val.arr.count && j < 64; j++)
+				CHECK(gguf_arr_get(&gctx->kv[i].val.arr, j, &v));
+	}
+	gguf_close(gctx);
+}
+
 /* Every file the fuzzer kept must parse or fail cleanly. */
 static void test_fuzz_corpus(void)
 {
-	const char *dirs[] = { "fuzz/corpus/gguf", "fuzz/regressions/gguf" };
-	int files = 0;
+	int files = corpus_for_each("gguf", replay_one, NULL);
 
-	for (size_t d = 0; d < 2; d++) {
-		DIR *dir = opendir(dirs[d]);
-		struct dirent *de;
-
-		if (!dir)
-			continue;
-		while ((de = readdir(dir))) {
-			char path[512], err[GGUF_ERR_LEN];
-			struct gguf_ctx *ctx;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dirs[d], de->d_name);
-			ctx = gguf_open(path, err, sizeof(err));
-			if (ctx) {
-				for (uint64_t i = 0; i < ctx->n_kv; i++) {
-					struct gguf_value v;
-
-					if (ctx->kv[i].val.type == GGUF_TYPE_ARRAY)
-						for (uint64_t j = 0; j < ctx->kv[i].val.arr.count && j < 64; j++)
-							CHECK(gguf_arr_get(&ctx->kv[i].val.arr, j, &v));
-				}
-				gguf_close(ctx);
-			} else {
-				CHECKF(strstr(err, path), "%s: error '%s' lacks the file name", path, err);
-			}
-			files++;
-		}
-		closedir(dir);
-	}
 	CHECKF(files > 0, "no corpus files found (run from the repository root)");
 }
 

@@ -5,7 +5,7 @@
  * unchanged through lib/kcompat. Table-driven: every errno the ioctl can
  * return from validation has at least one row, with the field that causes it.
  */
-#include <dirent.h>
+#include "corpus.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -690,56 +690,41 @@ static const struct seed_case {
  * Replay the fuzzer's seed corpus and every input it found (committed with
  * its fix) through the checks of fuzz/rocket_matmul_fuzz.c.
  */
+static void replay_one(const char *path, const char *name, int dir_index, void *ctx)
+{
+	static u8 buf[1 << 17];
+	unsigned int *seeds = ctx;
+	const char *bad;
+	long n = corpus_read(path, buf, sizeof(buf));
+	size_t i;
+
+	CHECKF(n >= 0, "cannot open %s", path);
+	if (n < 0)
+		return;
+	bad = rocket_matmul_fuzz_one(buf, (size_t)n);
+	CHECKF(!bad, "%s: %s", path, bad);
+	for (i = 0; dir_index == 0 && i < ROWS(seed_cases); i++) {
+		const struct seed_case *c = &seed_cases[i];
+
+		if (strcmp(c->name, name))
+			continue;
+		(*seeds)++;
+		CHECKF(rmf_last.ret == c->ret && rmf_last.elems == c->elems &&
+		       rmf_last.jobs == c->jobs && rmf_last.tasks == c->tasks,
+		       "%s: ret %d, %u elements, %u jobs, %u tasks; expected %d, %u, %u, %u",
+		       path, rmf_last.ret, rmf_last.elems, rmf_last.jobs,
+		       rmf_last.tasks, c->ret, c->elems, c->jobs, c->tasks);
+	}
+}
+
 static void test_fuzz_regressions(void)
 {
-	static const char *const dirs[] = { "fuzz/corpus/rocket_matmul",
-					    "fuzz/regressions/rocket_matmul" };
-	static u8 buf[1 << 17];
-	unsigned int files = 0, seeds = 0;
-	size_t d, i;
+	unsigned int seeds = 0;
+	int files = corpus_for_each("rocket_matmul", replay_one, &seeds);
 
-	for (d = 0; d < 2; d++) {
-		DIR *dir = opendir(dirs[d]);
-		struct dirent *de;
-
-		if (!dir)
-			continue;
-		while ((de = readdir(dir))) {
-			char path[512];
-			const char *bad;
-			FILE *fp;
-			size_t n;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dirs[d], de->d_name);
-			fp = fopen(path, "rb");
-			CHECKF(fp, "cannot open %s", path);
-			if (!fp)
-				continue;
-			n = fread(buf, 1, sizeof(buf), fp);
-			fclose(fp);
-			bad = rocket_matmul_fuzz_one(buf, n);
-			CHECKF(!bad, "%s: %s", path, bad);
-			files++;
-			for (i = 0; d == 0 && i < ROWS(seed_cases); i++) {
-				const struct seed_case *c = &seed_cases[i];
-
-				if (strcmp(c->name, de->d_name))
-					continue;
-				seeds++;
-				CHECKF(rmf_last.ret == c->ret && rmf_last.elems == c->elems &&
-				       rmf_last.jobs == c->jobs && rmf_last.tasks == c->tasks,
-				       "%s: ret %d, %u elements, %u jobs, %u tasks; expected %d, %u, %u, %u",
-				       path, rmf_last.ret, rmf_last.elems, rmf_last.jobs,
-				       rmf_last.tasks, c->ret, c->elems, c->jobs, c->tasks);
-			}
-		}
-		closedir(dir);
-	}
 	CHECKF(seeds == ROWS(seed_cases), "%u of %zu named seeds found (run from the repository root)",
 	       seeds, ROWS(seed_cases));
-	printf("# %u fuzz inputs replayed\n", files);
+	printf("# %d fuzz inputs replayed\n", files);
 }
 
 static const char *args_name(size_t i) { return args_cases[i].name; }

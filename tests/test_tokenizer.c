@@ -6,12 +6,12 @@
  * from an in-memory GGUF. The full Qwen vocabulary is checked against the
  * reference by tests/tokenizer_ref_test.py.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../fuzz/tokenizer_fuzz.h"
+#include "corpus.h"
 #include "gguf.h"
 #include "tap.h"
 #include "tokenizer.h"
@@ -29,19 +29,6 @@ static const char *merge_list[64];
 static uint32_t n_merge;
 static const char *pre_now = "qwen2";
 
-/* GPT-2 byte -> code point, written out independently of the library. */
-static uint32_t gpt2_cp(int b)
-{
-	int n = 0;
-
-	if ((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF))
-		return (uint32_t)b;
-	for (int i = 0; i < b; i++)
-		if (!((i >= 0x21 && i <= 0x7E) || (i >= 0xA1 && i <= 0xAC) || (i >= 0xAE && i <= 0xFF)))
-			n++;
-	return 256u + (uint32_t)n;
-}
-
 static int32_t add_tok(const char *text, int32_t type)
 {
 	snprintf(tok_text[n_tok], sizeof(tok_text[0]), "%s", text);
@@ -57,7 +44,7 @@ static void vocab_reset(void)
 	for (int b = 0; b < 256; b++) {
 		char buf[5] = { 0 };
 
-		uc_utf8_encode(gpt2_cp(b), buf);
+		uc_utf8_encode(tf_byte_cp(b), buf);
 		add_tok(buf, TOK_TYPE_NORMAL);
 	}
 }
@@ -738,39 +725,26 @@ static void test_gguf(void)
 
 /* Replay the fuzzer's seed corpus and every crash it found (committed
  * with its fix) through the same checks as fuzz/tokenizer_fuzz.c. */
+static void replay_one(const char *path, const char *name, int dir_index, void *ctx)
+{
+	static uint8_t buf[1 << 20];
+	long n = corpus_read(path, buf, sizeof(buf));
+	const char *bad;
+
+	(void)name;
+	(void)dir_index;
+	(void)ctx;
+	CHECKF(n >= 0, "cannot open %s", path);
+	if (n < 0)
+		return;
+	bad = tokenizer_fuzz_one(buf, (size_t)n);
+	CHECKF(!bad, "%s: %s", path, bad);
+}
+
 static void test_fuzz_regressions(void)
 {
-	static const char *const dirs[] = { "fuzz/corpus/tokenizer", "fuzz/regressions/tokenizer" };
-	static uint8_t buf[1 << 20];
-	int files = 0;
+	int files = corpus_for_each("tokenizer", replay_one, NULL);
 
-	for (size_t d = 0; d < 2; d++) {
-		DIR *dir = opendir(dirs[d]);
-		struct dirent *de;
-
-		if (!dir)
-			continue;
-		while ((de = readdir(dir))) {
-			char path[512];
-			FILE *f;
-			size_t n;
-			const char *bad;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dirs[d], de->d_name);
-			f = fopen(path, "rb");
-			CHECKF(f, "cannot open %s", path);
-			if (!f)
-				continue;
-			n = fread(buf, 1, sizeof(buf), f);
-			fclose(f);
-			bad = tokenizer_fuzz_one(buf, n);
-			CHECKF(!bad, "%s: %s", path, bad);
-			files++;
-		}
-		closedir(dir);
-	}
 	CHECKF(files > 0, "no fuzz inputs found (run from the repository root)");
 	tokenizer_fuzz_cleanup();
 }
