@@ -21,9 +21,11 @@
 #include "gguf.h"
 #include "model.h"
 
-#define MODEL_MAX_ROT 1024
-#define QK_K_COLS 256
-#define ATTN_SERIAL_MACS (1 << 18)	/* q.K MACs below which attention runs on one thread */		/* K-quant super-block: act8 needs whole ones */	/* ops_rope keeps n_rot/2 angles on the stack */
+#define MODEL_MAX_ROT 1024		/* ops_rope keeps n_rot/2 angles on the stack */
+#define QK_K_COLS 256			/* K-quant super-block: act8 needs whole ones */
+#define ATTN_SERIAL_MACS (1 << 18)	/* q.K MACs below which attention runs on one thread */
+/* prompt chunks of at least this many rows run as a two-half pipeline on an async backend */
+#define PIPE_MIN_ROWS 32
 
 const char *model_arch_name(enum model_arch a)
 {
@@ -405,6 +407,12 @@ uint64_t model_weight_bytes(const struct model *m)
 struct model_ctx *model_ctx_new(const struct model *m, int n_ctx, int n_threads,
 				enum ops_isa isa, char *err, size_t err_len)
 {
+	return model_ctx_new_batch(m, n_ctx, 64, n_threads, isa, err, err_len);
+}
+
+struct model_ctx *model_ctx_new_batch(const struct model *m, int n_ctx, int n_batch,
+				      int n_threads, enum ops_isa isa, char *err, size_t err_len)
+{
 	const struct model_config *cfg = &m->cfg;
 	struct model_ctx *c;
 	size_t kvd = (size_t)cfg->n_head_kv * cfg->head_dim;
@@ -422,12 +430,16 @@ struct model_ctx *model_ctx_new(const struct model *m, int n_ctx, int n_threads,
 		snprintf(err, err_len, "kernel set %s is not available on this CPU", ops_isa_name(isa));
 		return NULL;
 	}
+	if (n_batch < 1 || n_batch > 4096) {
+		snprintf(err, err_len, "batch size %d is not in 1..4096", n_batch);
+		return NULL;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto oom;
 	c->m = m;
 	c->n_ctx = n_ctx;
-	c->n_batch = 64;
+	c->n_batch = n_batch;
 	c->isa = isa;
 	c->tp = threadpool_new(n_threads);
 	if (!c->tp)
@@ -495,6 +507,7 @@ void model_ctx_truncate(struct model_ctx *c, int n)
 struct attn_job {
 	struct model_ctx *c;
 	int layer, B, pos0;
+	int b0;		/* first row of the chunk (rows b0..b0+B-1 at positions pos0 + b) */
 };
 
 /* One (token, head) pair per step: causal softmax(q.K / sqrt(d)) V. */
@@ -510,7 +523,7 @@ static void attn_worker(void *arg, int ith, int nth)
 	float *sc = c->scores + (size_t)ith * c->n_ctx;
 
 	for (int idx = ith; idx < j->B * cfg->n_head; idx += nth) {
-		int b = idx / cfg->n_head, h = idx % cfg->n_head;
+		int b = j->b0 + idx / cfg->n_head, h = idx % cfg->n_head;
 		int T = j->pos0 + b + 1;
 		const float *q = c->q + (size_t)b * qd + (size_t)h * hd;
 		const float *kc = c->k_cache + lofs + (size_t)(h / group) * hd;
@@ -580,13 +593,89 @@ static int bmm(struct model_ctx *c, int layer, enum model_mm_site site, const fl
 				  sizeof(c->backend_err)) ? 1 : 0;
 }
 
+/*
+ * The CPU stages of a layer on rows [r0, r0 + n) of a chunk whose first row
+ * is at position pos0. Every stage is row-wise except attention, which
+ * reads the K/V rows cached before it (causal): rows may go through in
+ * parts, in order.
+ */
+static void attn_norm_rows(struct model_ctx *c, const struct model_layer *L, int r0, int n)
+{
+	int D = c->m->cfg.n_embd;
+
+	for (int b = r0; b < r0 + n; b++)
+		ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)b * D, L->attn_norm, D,
+			    c->m->cfg.norm_eps);
+}
+
+/* Q/K/V biases, RoPE, K/V into the cache. */
+static void qkv_rows(struct model_ctx *c, int l, int r0, int n, int pos0)
+{
+	const struct model_config *cfg = &c->m->cfg;
+	const struct model_layer *L = &c->m->layers[l];
+	int hd = cfg->head_dim, qd = cfg->n_head * hd, kvd = cfg->n_head_kv * hd;
+	size_t lofs = (size_t)l * c->n_ctx * kvd;
+
+	add_bias(c->q + (size_t)r0 * qd, L->bq, n, qd);
+	add_bias(c->k + (size_t)r0 * kvd, L->bk, n, kvd);
+	add_bias(c->v + (size_t)r0 * kvd, L->bv, n, kvd);
+	for (int b = r0; b < r0 + n; b++) {
+		ops_rope(c->q + (size_t)b * qd, cfg->n_head, hd, cfg->n_rot, pos0 + b,
+			 cfg->rope_base, cfg->rope_neox);
+		ops_rope(c->k + (size_t)b * kvd, cfg->n_head_kv, hd, cfg->n_rot, pos0 + b,
+			 cfg->rope_base, cfg->rope_neox);
+		memcpy(c->k_cache + lofs + (size_t)(pos0 + b) * kvd, c->k + (size_t)b * kvd,
+		       (size_t)kvd * sizeof(float));
+		memcpy(c->v_cache + lofs + (size_t)(pos0 + b) * kvd, c->v + (size_t)b * kvd,
+		       (size_t)kvd * sizeof(float));
+	}
+}
+
+static void attention_rows(struct model_ctx *c, int l, int r0, int n, int pos0)
+{
+	const struct model_config *cfg = &c->m->cfg;
+	struct attn_job aj = { .c = c, .layer = l, .B = n, .pos0 = pos0, .b0 = r0 };
+	/* a short decode step's attention costs less than waking a thread
+	 * (~60 us on the build VM): run it on the caller */
+	bool small = (int64_t)n * cfg->n_head * (pos0 + r0 + n) * cfg->head_dim < ATTN_SERIAL_MACS;
+
+	threadpool_run(small ? NULL : c->tp, attn_worker, &aj);
+}
+
+/* x += the O projection; the FFN norm into xb. */
+static void o_rows(struct model_ctx *c, const struct model_layer *L, int r0, int n)
+{
+	int D = c->m->cfg.n_embd;
+
+	for (size_t i = (size_t)r0 * D; i < (size_t)(r0 + n) * D; i++)
+		c->x[i] += c->xb2[i];
+	for (int b = r0; b < r0 + n; b++)
+		ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)b * D, L->ffn_norm, D,
+			    c->m->cfg.norm_eps);
+}
+
+static void swiglu_rows(struct model_ctx *c, int r0, int n)
+{
+	size_t f = (size_t)c->m->cfg.n_ff;
+
+	ops_swiglu(c->hb + r0 * f, c->hb2 + r0 * f, (int)(n * f));
+}
+
+/* x += the FFN down projection. */
+static void down_rows(struct model_ctx *c, int r0, int n)
+{
+	int D = c->m->cfg.n_embd;
+
+	for (size_t i = (size_t)r0 * D; i < (size_t)(r0 + n) * D; i++)
+		c->x[i] += c->xb2[i];
+}
+
 /* B tokens at positions pos0..; leaves the final hidden states in c->x. */
 static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos0)
 {
 	const struct model *m = c->m;
 	const struct model_config *cfg = &m->cfg;
-	int D = cfg->n_embd, hd = cfg->head_dim;
-	int qd = cfg->n_head * hd, kvd = cfg->n_head_kv * hd;
+	int D = cfg->n_embd;
 	int rc = 0;
 
 	for (int b = 0; b < B; b++)
@@ -594,60 +683,155 @@ static int forward_chunk(struct model_ctx *c, const int32_t *tok, int B, int pos
 
 	for (int l = 0; l < cfg->n_layer && !rc; l++) {
 		const struct model_layer *L = &m->layers[l];
-		size_t lofs = (size_t)l * c->n_ctx * kvd;
-
-		for (int b = 0; b < B; b++)
-			ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)b * D, L->attn_norm, D,
-				    cfg->norm_eps);
-		c->xq_src = NULL;
 		const struct qmat *qkv[3] = { &L->wq, &L->wk, &L->wv };
 		float *qkv_out[3] = { c->q, c->k, c->v };
-
-		rc |= c->backend ? bmm(c, l, MODEL_MM_QKV, c->xb, B, qkv_out)
-				 : mm_n(c, 3, qkv, c->xb, B, qkv_out);
-		add_bias(c->q, L->bq, B, qd);
-		add_bias(c->k, L->bk, B, kvd);
-		add_bias(c->v, L->bv, B, kvd);
-		for (int b = 0; b < B; b++) {
-			ops_rope(c->q + (size_t)b * qd, cfg->n_head, hd, cfg->n_rot, pos0 + b,
-				 cfg->rope_base, cfg->rope_neox);
-			ops_rope(c->k + (size_t)b * kvd, cfg->n_head_kv, hd, cfg->n_rot, pos0 + b,
-				 cfg->rope_base, cfg->rope_neox);
-			memcpy(c->k_cache + lofs + (size_t)(pos0 + b) * kvd, c->k + (size_t)b * kvd,
-			       (size_t)kvd * sizeof(float));
-			memcpy(c->v_cache + lofs + (size_t)(pos0 + b) * kvd, c->v + (size_t)b * kvd,
-			       (size_t)kvd * sizeof(float));
-		}
-		struct attn_job aj = { .c = c, .layer = l, .B = B, .pos0 = pos0 };
-
-		/* a short decode step's attention costs less than waking a thread
-		 * (~60 us on the build VM): run it on the caller */
-		bool small = (int64_t)B * cfg->n_head * (pos0 + B) * hd < ATTN_SERIAL_MACS;
-
-		threadpool_run(small ? NULL : c->tp, attn_worker, &aj);
-		c->xq_src = NULL;
-		rc |= c->backend ? bmm(c, l, MODEL_MM_O, c->att, B, &c->xb2)
-				 : mm(c, &L->wo, c->att, B, c->xb2);
-		for (size_t i = 0; i < (size_t)B * D; i++)
-			c->x[i] += c->xb2[i];
-
-		for (int b = 0; b < B; b++)
-			ops_rmsnorm(c->xb + (size_t)b * D, c->x + (size_t)b * D, L->ffn_norm, D,
-				    cfg->norm_eps);
-		c->xq_src = NULL;
 		const struct qmat *gu[2] = { &L->gate, &L->up };
 		float *gu_out[2] = { c->hb, c->hb2 };
 
+		attn_norm_rows(c, L, 0, B);
+		c->xq_src = NULL;
+		rc |= c->backend ? bmm(c, l, MODEL_MM_QKV, c->xb, B, qkv_out)
+				 : mm_n(c, 3, qkv, c->xb, B, qkv_out);
+		qkv_rows(c, l, 0, B, pos0);
+		attention_rows(c, l, 0, B, pos0);
+		c->xq_src = NULL;
+		rc |= c->backend ? bmm(c, l, MODEL_MM_O, c->att, B, &c->xb2)
+				 : mm(c, &L->wo, c->att, B, c->xb2);
+		o_rows(c, L, 0, B);
+		c->xq_src = NULL;
 		rc |= c->backend ? bmm(c, l, MODEL_MM_GATE_UP, c->xb, B, gu_out)
 				 : mm_n(c, 2, gu, c->xb, B, gu_out);
-		ops_swiglu(c->hb, c->hb2, B * cfg->n_ff);
+		swiglu_rows(c, 0, B);
 		c->xq_src = NULL;
 		rc |= c->backend ? bmm(c, l, MODEL_MM_DOWN, c->hb, B, &c->xb2)
 				 : mm(c, &L->down, c->hb, B, c->xb2);
-		for (size_t i = 0; i < (size_t)B * D; i++)
-			c->x[i] += c->xb2[i];
+		down_rows(c, 0, B);
 	}
 	return rc ? -1 : 0;
+}
+
+/* Tickets in flight on an async backend, oldest first. */
+struct pipe {
+	struct model_ctx *c;
+	int t[MODEL_BACKEND_MAX_INFLIGHT];
+	int first, n;
+	int rc;
+};
+
+/* Submit a site's matmul on rows [r0, r0 + n): x and the outputs offset by r0 rows. */
+static void pipe_submit(struct pipe *p, int l, enum model_mm_site site, const float *x,
+			size_t x_w, float *const *ys, const size_t *y_w, int nys, int r0, int n)
+{
+	struct model_ctx *c = p->c;
+	float *y[3];
+	int t;
+
+	if (p->rc)
+		return;
+	for (int i = 0; i < nys; i++)
+		y[i] = ys[i] + (size_t)r0 * y_w[i];
+	t = c->backend->submit(c->backend, l, site, x + (size_t)r0 * x_w, n, y, c->backend_err,
+			       sizeof(c->backend_err));
+	if (t < 0 || p->n == MODEL_BACKEND_MAX_INFLIGHT) {
+		p->rc = -1;
+		return;
+	}
+	p->t[(p->first + p->n++) % MODEL_BACKEND_MAX_INFLIGHT] = t;
+}
+
+/* Wait for the oldest ticket (its outputs are then filled). */
+static void pipe_wait(struct pipe *p)
+{
+	struct model_ctx *c = p->c;
+	char err[sizeof(c->backend_err)];
+	int t;
+
+	if (!p->n) {
+		p->rc = -1;
+		return;
+	}
+	t = p->t[p->first];
+	p->first = (p->first + 1) % MODEL_BACKEND_MAX_INFLIGHT;
+	p->n--;
+	/* after an error keep the first message, but still wait (buffers in use) */
+	if (c->backend->wait(c->backend, t, p->rc ? err : c->backend_err,
+			     sizeof(c->backend_err)))
+		p->rc = -1;
+}
+
+/*
+ * A prompt chunk on a backend with submit/wait, as two halves in a
+ * pipeline: while the device computes one half's matmul the CPU does the
+ * other half's attention, norms and SwiGLU, so NPU and CPU work at the same
+ * time. The halves go through each layer in order (the first half's K/V
+ * are cached before the second half's attention needs them) and every
+ * matmul is row-wise, so the result equals forward_chunk's.
+ */
+static int forward_chunk_pipelined(struct model_ctx *c, const int32_t *tok, int B, int pos0)
+{
+	const struct model *m = c->m;
+	const struct model_config *cfg = &m->cfg;
+	size_t D = (size_t)cfg->n_embd, F = (size_t)cfg->n_ff;
+	size_t qd = (size_t)cfg->n_head * cfg->head_dim, kvd = (size_t)cfg->n_head_kv * cfg->head_dim;
+	int r[2] = { 0, (B / 2 + 3) / 4 * 4 }, n[2] = { (B / 2 + 3) / 4 * 4, B - (B / 2 + 3) / 4 * 4 };
+	float *qkv_out[3] = { c->q, c->k, c->v }, *gu_out[2] = { c->hb, c->hb2 };
+	const size_t qkv_w[3] = { qd, kvd, kvd }, gu_w[2] = { F, F };
+	struct pipe p = { .c = c };
+
+	for (int b = 0; b < B; b++)
+		if (qmat_get_row(&m->tok_embd, tok[b], c->x + (size_t)b * D))
+			return -1;
+	attn_norm_rows(c, &m->layers[0], r[0], n[0]);
+	pipe_submit(&p, 0, MODEL_MM_QKV, c->xb, D, qkv_out, qkv_w, 3, r[0], n[0]);
+	/*
+	 * Per layer, with the device's work in flight noted on the right; the
+	 * long CPU stages (attention) run while a big matmul of the other half
+	 * does. Waits come in submission order.
+	 */
+	for (int l = 0; l < cfg->n_layer && !p.rc; l++) {
+		const struct model_layer *L = &m->layers[l];
+
+		pipe_wait(&p);					/* QKV(0) done */
+		qkv_rows(c, l, r[0], n[0], pos0);
+		attention_rows(c, l, r[0], n[0], pos0);		/* | DOWN(1) of layer l-1 */
+		pipe_submit(&p, l, MODEL_MM_O, c->att, qd, &c->xb2, &D, 1, r[0], n[0]);
+		if (l > 0) {
+			pipe_wait(&p);				/* DOWN(1) of layer l-1 done */
+			down_rows(c, r[1], n[1]);
+		}
+		attn_norm_rows(c, L, r[1], n[1]);
+		pipe_submit(&p, l, MODEL_MM_QKV, c->xb, D, qkv_out, qkv_w, 3, r[1], n[1]);
+		pipe_wait(&p);					/* O(0) done */
+		o_rows(c, L, r[0], n[0]);
+		pipe_submit(&p, l, MODEL_MM_GATE_UP, c->xb, D, gu_out, gu_w, 2, r[0], n[0]);
+		pipe_wait(&p);					/* QKV(1) done */
+		qkv_rows(c, l, r[1], n[1], pos0);
+		attention_rows(c, l, r[1], n[1], pos0);		/* | GATE_UP(0) */
+		pipe_submit(&p, l, MODEL_MM_O, c->att, qd, &c->xb2, &D, 1, r[1], n[1]);
+		pipe_wait(&p);					/* GATE_UP(0) done */
+		swiglu_rows(c, r[0], n[0]);
+		pipe_submit(&p, l, MODEL_MM_DOWN, c->hb, F, &c->xb2, &D, 1, r[0], n[0]);
+		pipe_wait(&p);					/* O(1) done */
+		o_rows(c, L, r[1], n[1]);
+		pipe_submit(&p, l, MODEL_MM_GATE_UP, c->xb, D, gu_out, gu_w, 2, r[1], n[1]);
+		pipe_wait(&p);					/* DOWN(0) done */
+		down_rows(c, r[0], n[0]);
+		if (l + 1 < cfg->n_layer) {
+			attn_norm_rows(c, &m->layers[l + 1], r[0], n[0]);
+			pipe_submit(&p, l + 1, MODEL_MM_QKV, c->xb, D, qkv_out, qkv_w, 3, r[0],
+				    n[0]);
+		}
+		pipe_wait(&p);					/* GATE_UP(1) done */
+		swiglu_rows(c, r[1], n[1]);
+		pipe_submit(&p, l, MODEL_MM_DOWN, c->hb, F, &c->xb2, &D, 1, r[1], n[1]);
+	}
+	if (!p.rc) {
+		pipe_wait(&p);					/* DOWN(1) of the last layer */
+		down_rows(c, r[1], n[1]);
+	}
+	while (p.n)
+		pipe_wait(&p);
+	return p.rc ? -1 : 0;
 }
 
 /* Logits of the B0.. B0+n-1 rows of c->x into out. */
@@ -690,7 +874,9 @@ int model_eval(struct model_ctx *c, const int32_t *tokens, int n, float *logits,
 	}
 	for (int start = 0; start < n; start += c->n_batch) {
 		int B = n - start < c->n_batch ? n - start : c->n_batch;
-		int rc = forward_chunk(c, tokens + start, B, c->n_past);
+		bool pipe = c->backend && c->backend->submit && B >= PIPE_MIN_ROWS && !c->no_pipeline;
+		int rc = pipe ? forward_chunk_pipelined(c, tokens + start, B, c->n_past)
+			      : forward_chunk(c, tokens + start, B, c->n_past);
 
 		if (!rc && logits && all_logits)
 			rc = output_logits(c, 0, B, logits + (size_t)start * cfg->n_vocab);

@@ -77,6 +77,9 @@ struct model_ctx {
 	int n_ctx;		/* KV cache capacity in positions */
 	int n_past;		/* positions already in the cache */
 	int n_batch;		/* max tokens per forward chunk */
+	/* run prompt chunks through an async backend in one piece, not as two
+	 * pipelined halves (tests: both must give the same logits) */
+	bool no_pipeline;
 	enum ops_isa isa;
 	bool ggml_act;		/* round activations as llama.cpp (ops_matmul_ggml_act) */
 	bool act8;		/* Q8_K activations + integer dots for K-quant weights
@@ -107,6 +110,9 @@ struct model_ctx {
  */
 struct model_ctx *model_ctx_new(const struct model *m, int n_ctx, int n_threads,
 				enum ops_isa isa, char *err, size_t err_len);
+/* The same with prompt chunks of up to n_batch tokens (model_ctx_new: 64). */
+struct model_ctx *model_ctx_new_batch(const struct model *m, int n_ctx, int n_batch,
+				      int n_threads, enum ops_isa isa, char *err, size_t err_len);
 void model_ctx_free(struct model_ctx *c);
 
 /* Forget the cache from position n on (0: start a new sequence). */

@@ -22,6 +22,8 @@ enum model_mm_site {
 	MODEL_MM_SITES,
 };
 
+#define MODEL_BACKEND_MAX_INFLIGHT 4
+
 struct model_backend {
 	const char *name;
 	/*
@@ -31,6 +33,16 @@ struct model_backend {
 	 */
 	int (*matmul)(struct model_backend *b, int layer, enum model_mm_site site, const float *x,
 		      int M, float *const *ys, char *err, size_t err_len);
+	/*
+	 * Optional (NULL: not offered): the same in two steps, so the model can
+	 * work on other rows while the device runs. submit reads x before it
+	 * returns and gives a ticket (>= 0), or -1 with a reason; wait(ticket)
+	 * fills the ys given to submit. Tickets are waited for in submission
+	 * order; at most MODEL_BACKEND_MAX_INFLIGHT at a time.
+	 */
+	int (*submit)(struct model_backend *b, int layer, enum model_mm_site site, const float *x,
+		      int M, float *const *ys, char *err, size_t err_len);
+	int (*wait)(struct model_backend *b, int ticket, char *err, size_t err_len);
 	/* One line about the backend's work so far (timing summaries), or NULL. */
 	void (*summary)(struct model_backend *b, char *buf, size_t len);
 	void (*destroy)(struct model_backend *b);

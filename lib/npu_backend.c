@@ -28,6 +28,7 @@
 
 #include "fp16.h"
 #include "ggml_types.h"
+#include "ops.h"
 #include "quant.h"
 #include "threadpool.h"
 
@@ -37,6 +38,7 @@
 #define NPU_WB 32u		/* int8 weight block height */
 #define NPU_ALIGN 64u		/* our offsets inside BOs (uAPI needs 16) */
 #define NPU_WAIT_NS (60LL * 1000000000LL)
+#define NPU_INFLIGHT 4		/* calls submitted and not yet waited for */
 
 struct npu_bo {
 	uint32_t handle;
@@ -60,6 +62,15 @@ struct npu_weight {
 	struct npu_bo bo;
 	uint32_t nsub;		/* stacked matrices */
 	uint32_t sub_off[NPU_MAX_SUB], sub_rows[NPU_MAX_SUB];
+	/* row split (npu_weight_set_cpu_share): decode calls run stacked rows
+	 * [0, n_npu) on the NPU and the slices on the CPU */
+	uint32_t n_npu;		/* 0: no split */
+	uint32_t ncpu;
+	struct npu_cpu_slice {
+		uint32_t sub;	/* stacked matrix */
+		uint32_t r0;	/* first row inside it */
+		struct qmat q;	/* its rows r0.. in the source encoding */
+	} cpu[NPU_MAX_SUB];
 };
 
 /* One descriptor's bookkeeping for the read-back. */
@@ -83,6 +94,29 @@ struct npu_input {
 	float *scale;		/* [M] */
 };
 
+/*
+ * One submitted call (npu_matmul_submit) until its results are read
+ * (npu_matmul_wait): its own activation and result buffers, so the next
+ * call can be quantised and queued while the NPU works on this one.
+ */
+struct npu_call {
+	struct npu_bo a;
+	struct npu_bo *c;
+	uint32_t nc;
+	struct npu_input *in;
+	size_t in_n;
+	uint32_t nin;
+	struct npu_part *parts;
+	size_t parts_n;
+	uint32_t nparts;
+	float *scales;
+	size_t scales_n;
+	struct npu_mm *mm;	/* the caller's matmuls (output pointers) */
+	size_t mm_n;
+	int count;
+	uint32_t M, Mu, Mp;
+};
+
 struct npu_backend {
 	int fd;
 	bool dry;
@@ -90,9 +124,8 @@ struct npu_backend {
 	char desc[300];
 	uint64_t dry_dma;
 	uint32_t dry_handle;
-	struct npu_bo a;
-	struct npu_bo *c;
-	uint32_t nc;
+	struct npu_call calls[NPU_INFLIGHT];
+	uint64_t head, tail;	/* tickets: next to submit, next to wait for */
 	struct npu_stats st;
 	/* scratch */
 	float *xt;
@@ -101,12 +134,12 @@ struct npu_backend {
 	size_t q_n;
 	int32_t *acc;
 	size_t acc_n;
-	float *scales;
-	size_t scales_n;
-	struct npu_input *in;
-	size_t in_n;
-	struct npu_part *parts;
-	size_t parts_n;
+	void *xq;		/* CPU rows: activations in ops_quantize_act8 form */
+	size_t xq_n;
+	float *cy;		/* CPU rows: one slice's results */
+	size_t cy_n;
+	enum ops_isa isa;
+	struct threadpool *own_tp;	/* for the CPU rows when the caller gave no pool */
 	struct drm_rocket_matmul *descs;
 	size_t descs_n;
 };
@@ -358,6 +391,7 @@ struct npu_backend *npu_backend_open(const struct npu_backend_opts *o, char *err
 		free(be);
 		return NULL;
 	}
+	be->isa = ops_isa_best();
 	if (be->dry) {
 		be->dry_dma = 1 << 20;
 		snprintf(be->desc, sizeof(be->desc), "dry run (no device)");
@@ -372,18 +406,26 @@ void npu_backend_close(struct npu_backend *be)
 {
 	if (!be)
 		return;
-	bo_free(be, &be->a);
-	for (uint32_t i = 0; i < be->nc; i++)
-		bo_free(be, &be->c[i]);
-	free(be->c);
+	for (int k = 0; k < NPU_INFLIGHT; k++) {
+		struct npu_call *cl = &be->calls[k];
+
+		bo_free(be, &cl->a);
+		for (uint32_t i = 0; i < cl->nc; i++)
+			bo_free(be, &cl->c[i]);
+		free(cl->c);
+		free(cl->in);
+		free(cl->parts);
+		free(cl->scales);
+		free(cl->mm);
+	}
 	if (be->fd >= 0)
 		close(be->fd);
 	free(be->xt);
 	free(be->q);
 	free(be->acc);
-	free(be->scales);
-	free(be->in);
-	free(be->parts);
+	free(be->xq);
+	free(be->cy);
+	threadpool_free(be->own_tp);
 	free(be->descs);
 	free(be);
 }
@@ -680,6 +722,8 @@ void npu_weight_free(struct npu_backend *be, struct npu_weight *w)
 		be->st.weights--;
 	}
 	bo_free(be, &w->bo);
+	for (uint32_t i = 0; i < w->ncpu; i++)
+		qmat_free_repack(&w->cpu[i].q);
 	free(w->chunks);
 	free(w->scale);
 	free(w);
@@ -800,6 +844,69 @@ fail:
 	return NULL;
 }
 
+int npu_weight_set_cpu_share(struct npu_backend *be, struct npu_weight *w,
+			     const struct npu_wsrc *src, int n, double share, char *err,
+			     size_t err_len)
+{
+	uint32_t keep;
+
+	for (uint32_t i = 0; i < w->ncpu; i++)
+		qmat_free_repack(&w->cpu[i].q);
+	w->ncpu = 0;
+	w->n_npu = 0;
+	if (!(share >= 0 && share < 1)) {
+		seterr(err, err_len, "npu: CPU share %g is not in [0, 1)", share);
+		return -1;
+	}
+	if (n != (int)w->nsub) {
+		seterr(err, err_len, "npu: CPU share: %d source matrices for %u stacked", n, w->nsub);
+		return -1;
+	}
+	for (int s = 0; s < n; s++) {
+		if (src[s].rows != w->sub_rows[s] || (!src[s].data && !be->dry) ||
+		    !ops_type_supported(src[s].type)) {
+			seterr(err, err_len, "npu: CPU share: source matrix %d (%lld rows, %s) does "
+			       "not match or the CPU cannot use it", s, (long long)src[s].rows,
+			       ggml_type_name(src[s].type));
+			return -1;
+		}
+	}
+	/* NPU rows: whole 32-row weight blocks, at least one */
+	keep = (uint32_t)((1.0 - share) * (double)w->rows) / NPU_WB * NPU_WB;
+	if (keep < NPU_WB)
+		keep = NPU_WB;
+	if (share == 0 || keep >= w->rows)
+		return 0;
+	for (uint32_t s = 0; s < w->nsub; s++) {
+		uint32_t lo = w->sub_off[s], hi = lo + w->sub_rows[s];
+		uint32_t r0 = keep > lo ? keep - lo : 0;
+		struct npu_cpu_slice *c = &w->cpu[w->ncpu];
+		uint64_t rb;
+
+		if (hi <= keep)
+			continue;
+		ggml_row_size(src[s].type, (uint64_t)w->cols, &rb);
+		c->sub = s;
+		c->r0 = r0;
+		if (!qmat_init(&c->q, src[s].data ? (const uint8_t *)src[s].data + (size_t)r0 * rb : NULL,
+			       src[s].type, w->sub_rows[s] - r0, w->cols)) {
+			seterr(err, err_len, "npu: CPU share: bad source matrix %d", (int)s);
+			w->ncpu = 0;
+			return -1;
+		}
+		if (src[s].data)
+			qmat_repack(&c->q);	/* the CPU's fast layout, when it has one */
+		w->ncpu++;
+	}
+	w->n_npu = keep;
+	return 0;
+}
+
+int64_t npu_weight_npu_rows(const struct npu_weight *w)
+{
+	return w->n_npu ? w->n_npu : w->rows;
+}
+
 int64_t npu_weight_rows(const struct npu_weight *w) { return w->rows; }
 int64_t npu_weight_cols(const struct npu_weight *w) { return w->cols; }
 uint64_t npu_weight_nbytes(const struct npu_weight *w) { return w->bo.size; }
@@ -858,18 +965,18 @@ static void pack_a(uint8_t *dst, const int8_t *q, uint32_t m_lo, uint32_t m_hi, 
 	}
 }
 
-static int slot_ensure(struct npu_backend *be, uint32_t slot, uint64_t bytes)
+static int slot_ensure(struct npu_backend *be, struct npu_call *cl, uint32_t slot, uint64_t bytes)
 {
-	if (slot >= be->nc) {
-		struct npu_bo *n = realloc(be->c, (slot + 1) * sizeof(*n));
+	if (slot >= cl->nc) {
+		struct npu_bo *n = realloc(cl->c, (slot + 1) * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
-		memset(n + be->nc, 0, (slot + 1 - be->nc) * sizeof(*n));
-		be->c = n;
-		be->nc = slot + 1;
+		memset(n + cl->nc, 0, (slot + 1 - cl->nc) * sizeof(*n));
+		cl->c = n;
+		cl->nc = slot + 1;
 	}
-	return bo_ensure(be, &be->c[slot], bytes);
+	return bo_ensure(be, &cl->c[slot], bytes);
 }
 
 /* Output row pointer and bias of column n (global row of W) for row m. */
@@ -1141,25 +1248,91 @@ static uint32_t row_groups(const struct npu_backend *be, const struct npu_weight
 	return n;
 }
 
-static const struct npu_input *input_of(const struct npu_backend *be, uint32_t nin,
+static const struct npu_input *input_of(const struct npu_call *cl, uint32_t nin,
 					const struct npu_mm *m)
 {
 	for (uint32_t j = 0; j < nin; j++)
-		if (be->in[j].x == m->x && be->in[j].K == m->w->cols && be->in[j].hb == m->w->hb)
-			return &be->in[j];
+		if (cl->in[j].x == m->x && cl->in[j].K == m->w->cols && cl->in[j].hb == m->w->hb)
+			return &cl->in[j];
 	return NULL;
 }
 
-int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count, int64_t M64,
-		     char *err, size_t err_len)
+/* The CPU's rows of a row-split decode call, computed while the NPU runs. */
+static int cpu_rows(struct npu_backend *be, const struct npu_mm *mm, int count, uint32_t Mu,
+		    char *err, size_t err_len)
 {
+	const float *xq_src = NULL;
+	double t0 = now_s();
+
+	if (Mu > NPU_HILO_MAX_M)
+		return 0;
+	for (int i = 0; i < count; i++) {
+		const struct npu_weight *w = mm[i].w;
+
+		for (uint32_t c = 0; c < w->ncpu; c++) {
+			const struct npu_cpu_slice *sl = &w->cpu[c];
+			const struct qmat *q = &sl->q;
+			size_t n = (size_t)q->rows;
+			const float *bias;
+			float *y;
+			uint32_t ld;
+
+			be->st.cpu_bytes += (uint64_t)q->rows * q->row_bytes;
+			be->st.cpu_macs += (uint64_t)Mu * q->rows * q->cols;
+			out_of(&mm[i], w, sl->sub, &y, &bias, &ld);
+			if (be->dry || !y)
+				continue;
+			if (ops_act8_type(q->type) && q->cols % 256 == 0 && xq_src != mm[i].x) {
+				if (!grow(&be->xq, &be->xq_n, ops_act8_bytes(Mu, q->cols), 1))
+					goto oom;
+				if (!be->o.tp && !be->own_tp && !(be->own_tp = threadpool_new(1)))
+					goto oom;
+				ops_quantize_act8(be->o.tp ? be->o.tp : be->own_tp, mm[i].x, Mu, q->cols,
+						  be->xq);
+				xq_src = mm[i].x;
+			}
+			if (!grow((void **)&be->cy, &be->cy_n, Mu * n, sizeof(float)))
+				goto oom;
+			if (!be->o.tp && !be->own_tp && !(be->own_tp = threadpool_new(1)))
+				goto oom;
+			if (ops_matmul_act8(be->o.tp ? be->o.tp : be->own_tp, be->isa, q, mm[i].x, be->xq,
+					    Mu, be->cy))
+				goto oom;
+			for (uint32_t m = 0; m < Mu; m++)
+				for (size_t j = 0; j < n; j++)
+					y[(size_t)m * ld + sl->r0 + j] =
+						be->cy[m * n + j] + (bias ? bias[sl->r0 + j] : 0.0f);
+		}
+	}
+	be->st.t_cpu += now_s() - t0;
+	return 0;
+oom:
+	seterr(err, err_len, "npu: out of memory (CPU rows)");
+	return -1;
+}
+
+int npu_matmul_submit(struct npu_backend *be, const struct npu_mm *mm, int count, int64_t M64,
+		      char *err, size_t err_len)
+{
+	struct npu_call *cl = &be->calls[be->head % NPU_INFLIGHT];
 	uint32_t M, Mp, Mu, nin = 0, nparts = 0, ndesc = 0;
 	uint64_t a_total = 0;
 	double t0 = now_s();
 	int rc;
 
-	if (count <= 0)
-		return 0;
+	if (count < 0 || count > 4096) {
+		seterr(err, err_len, "npu: bad matmul count %d", count);
+		return -1;
+	}
+	if (be->head - be->tail >= NPU_INFLIGHT) {
+		seterr(err, err_len, "npu: more than %d calls in flight", NPU_INFLIGHT);
+		return -1;
+	}
+	cl->count = 0;
+	cl->nin = 0;
+	cl->nparts = 0;
+	if (count == 0)
+		return (int)(be->head++ & INT32_MAX);
 	if (M64 <= 0 || M64 > 65536) {
 		seterr(err, err_len, "npu: bad row count %lld", (long long)M64);
 		return -1;
@@ -1176,17 +1349,23 @@ int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count,
 				Mp = 4;
 		}
 	be->st.calls++;
+	if (!grow((void **)&cl->mm, &cl->mm_n, (size_t)count, sizeof(*cl->mm)))
+		goto oom;
+	memcpy(cl->mm, mm, (size_t)count * sizeof(*mm));
+	mm = cl->mm;
 
 	/* distinct inputs, and the parts (descriptors) of every matmul */
-	if (!grow((void **)&be->in, &be->in_n, (size_t)count, sizeof(*be->in)))
+	if (!grow((void **)&cl->in, &cl->in_n, (size_t)count, sizeof(*cl->in)))
 		goto oom;
 	for (int i = 0; i < count; i++) {
 		const struct npu_weight *w = mm[i].w;
-		uint32_t nparts_i = 1, units = w->np / NPU_WB, groups[64][2], ng;
-		uint64_t macs = (uint64_t)Mp * w->np * (uint64_t)w->cols;
+		/* a decode call of a row-split weight: only the NPU's rows */
+		uint32_t n_use = w->n_npu && Mu <= NPU_HILO_MAX_M ? w->n_npu : w->np;
+		uint32_t nparts_i = 1, units = n_use / NPU_WB, groups[64][2], ng;
+		uint64_t macs = (uint64_t)Mp * n_use * (uint64_t)w->cols;
 
-		if (!input_of(be, nin, &mm[i])) {
-			struct npu_input *in = &be->in[nin++];
+		if (!input_of(cl, nin, &mm[i])) {
+			struct npu_input *in = &cl->in[nin++];
 
 			memset(in, 0, sizeof(*in));
 			in->x = mm[i].x;
@@ -1202,15 +1381,15 @@ int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count,
 		if (be->o.n_split > 1 && macs >= be->o.n_split_min_macs && macs < NPU_KERNEL_SPLIT_MACS)
 			nparts_i = be->o.n_split < units ? be->o.n_split : units;
 		ng = row_groups(be, w, Mp, M != Mu, groups);
-		if (!grow((void **)&be->parts, &be->parts_n,
-			  nparts + (size_t)ng * nparts_i * w->nchunks, sizeof(*be->parts)))
+		if (!grow((void **)&cl->parts, &cl->parts_n,
+			  nparts + (size_t)ng * nparts_i * w->nchunks, sizeof(*cl->parts)))
 			goto oom;
 		for (uint32_t g = 0; g < ng; g++)
 			for (uint32_t p = 0, done = 0; p < nparts_i; p++) {
 				uint32_t share = units / nparts_i + (p < units % nparts_i);
 
 				for (uint32_t c = 0; c < w->nchunks; c++) {
-					struct npu_part *pt = &be->parts[nparts];
+					struct npu_part *pt = &cl->parts[nparts];
 
 					pt->mm = i;
 					pt->chunk = c;
@@ -1228,18 +1407,18 @@ int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count,
 	}
 
 	/* quantise and pack every distinct input */
-	rc = bo_ensure(be, &be->a, a_total);
+	rc = bo_ensure(be, &cl->a, a_total);
 	if (!rc)
-		rc = bo_prep(be, &be->a);
+		rc = bo_prep(be, &cl->a);
 	if (rc) {
 		seterr(err, err_len, "npu: activation buffer: %s", strerror(-rc));
 		return -1;
 	}
-	if (!grow((void **)&be->scales, &be->scales_n, (size_t)M * nin, sizeof(float)))
+	if (!grow((void **)&cl->scales, &cl->scales_n, (size_t)M * nin, sizeof(float)))
 		goto oom;
-	memset(be->a.map, 0, a_total);
+	memset(cl->a.map, 0, a_total);
 	for (uint32_t j = 0; j < nin; j++) {
-		struct npu_input *in = &be->in[j];
+		struct npu_input *in = &cl->in[j];
 		const struct npu_weight *w = NULL;
 		const float *x = in->x;
 		struct par pj;
@@ -1257,14 +1436,14 @@ int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count,
 				npu_hadamard(be->xt + (size_t)m * in->K, in->K, in->hb);
 			x = be->xt;
 		}
-		in->scale = be->scales + (size_t)j * M;
+		in->scale = cl->scales + (size_t)j * M;
 		pj = (struct par){ .kind = 0, .m_lo = 0, .m_hi = Mu, .x = x, .K = in->K, .q = be->q,
 				   .scales = in->scale, .w = w, .Mu = M != Mu ? Mu : 0,
-				   .img = (uint8_t *)be->a.map + in->off, .Mp = Mp };
+				   .img = (uint8_t *)cl->a.map + in->off, .Mp = Mp };
 		par_run(be, &pj, (uint64_t)M * in->K);
 		be->st.a_bytes += in->bytes;
 	}
-	rc = bo_fini(be, &be->a);
+	rc = bo_fini(be, &cl->a);
 	if (rc) {
 		seterr(err, err_len, "npu: FINI_BO on activations: %s", strerror(-rc));
 		return -1;
@@ -1275,27 +1454,27 @@ int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count,
 	if (!grow((void **)&be->descs, &be->descs_n, nparts, sizeof(*be->descs)))
 		goto oom;
 	for (uint32_t p = 0; p < nparts; p++) {
-		struct npu_part *pt = &be->parts[p];
+		struct npu_part *pt = &cl->parts[p];
 		const struct npu_weight *w = mm[pt->mm].w;
 		const struct npu_chunk *ch = &w->chunks[pt->chunk];
 		struct drm_rocket_matmul *d = &be->descs[ndesc++];
-		uint64_t a_off = input_of(be, nin, &mm[pt->mm])->off;
+		uint64_t a_off = input_of(cl, nin, &mm[pt->mm])->off;
 
 		for (uint32_t c = 0; c < pt->chunk; c++)
 			a_off += ((uint64_t)Mp * w->chunks[c].kp + NPU_ALIGN - 1) / NPU_ALIGN *
 				 NPU_ALIGN;
 		a_off += (uint64_t)pt->m0 * ch->kp;	/* row group: whole row blocks */
-		rc = slot_ensure(be, pt->slot, (uint64_t)pt->mlen * pt->nlen * 4);
+		rc = slot_ensure(be, cl, pt->slot, (uint64_t)pt->mlen * pt->nlen * 4);
 		if (rc) {
 			seterr(err, err_len, "npu: result buffer: %s", strerror(-rc));
 			return -1;
 		}
 		memset(d, 0, sizeof(*d));
-		d->a_handle = be->a.handle;
+		d->a_handle = cl->a.handle;
 		d->a_offset = a_off;
 		d->b_handle = w->bo.handle;
 		d->b_offset = ch->b_off + (uint64_t)pt->n0 * ch->kp;
-		d->c_handle = be->c[pt->slot].handle;
+		d->c_handle = cl->c[pt->slot].handle;
 		d->m = pt->mlen;
 		d->k = ch->kp;
 		d->n = pt->nlen;
@@ -1308,13 +1487,40 @@ int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count,
 		if (submit(be, be->descs + s, ndesc - s < NPU_MAX_DESCS ? ndesc - s : NPU_MAX_DESCS,
 			   err, err_len))
 			return -1;
+	cl->nin = nin;
+	cl->nparts = nparts;
+	cl->M = M;
+	cl->Mu = Mu;
+	cl->Mp = Mp;
+	cl->count = count;
+	return (int)(be->head++ & INT32_MAX);
+oom:
+	seterr(err, err_len, "npu: out of memory");
+	return -1;
+}
+
+int npu_matmul_wait(struct npu_backend *be, int ticket, char *err, size_t err_len)
+{
+	struct npu_call *cl = &be->calls[be->tail % NPU_INFLIGHT];
+	const struct npu_mm *mm = cl->mm;
+	uint32_t M = cl->M, Mu = cl->Mu, nin = cl->nin, nparts = cl->nparts;
+	int rc;
+
+	if (be->head == be->tail || ticket != (int)(be->tail & INT32_MAX)) {
+		seterr(err, err_len, "npu: waiting for call %d, the next one is %lld", ticket,
+		       (long long)(be->tail & INT32_MAX));
+		return -1;
+	}
+	be->tail++;
+	if (cpu_rows(be, mm, cl->count, Mu, err, err_len))
+		return -1;
 
 	/* results, in order: wait, unpack, rescale */
 	for (uint32_t p = 0; p < nparts; p++) {
-		const struct npu_part *pt = &be->parts[p];
+		const struct npu_part *pt = &cl->parts[p];
 		const struct npu_mm *m = &mm[pt->mm];
 		const struct npu_weight *w = m->w;
-		const float *as = input_of(be, nin, m)->scale;
+		const float *as = input_of(cl, nin, m)->scale;
 		bool multi = pt->nchunks > 1 || m->acc || M != Mu;
 		int32_t *acc = m->acc;
 		uint32_t m_hi = pt->m0 + pt->mlen < M ? pt->m0 + pt->mlen : M;
@@ -1342,7 +1548,7 @@ int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count,
 			}
 			continue;
 		}
-		rc = bo_prep(be, &be->c[pt->slot]);
+		rc = bo_prep(be, &cl->c[pt->slot]);
 		if (rc) {
 			seterr(err, err_len, "npu: waiting for the NPU: %s", strerror(-rc));
 			return -1;
@@ -1350,12 +1556,12 @@ int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count,
 		be->st.waits++;
 		be->st.t_wait += now_s() - t1;
 		t1 = now_s();
-		pj = (struct par){ .kind = 1, .m_lo = pt->m0, .m_hi = m_hi, .C = be->c[pt->slot].map,
+		pj = (struct par){ .kind = 1, .m_lo = pt->m0, .m_hi = m_hi, .C = cl->c[pt->slot].map,
 				   .p = pt, .mm = m, .as = as, .acc = multi ? acc : NULL,
 				   .add = pt->chunk > 0 };
 		par_run(be, &pj, (uint64_t)pt->mlen * pt->nlen);
 		be->st.c_bytes += (uint64_t)pt->mlen * pt->nlen * 4;
-		rc = bo_fini(be, &be->c[pt->slot]);
+		rc = bo_fini(be, &cl->c[pt->slot]);
 		if (rc) {
 			seterr(err, err_len, "npu: FINI_BO on results: %s", strerror(-rc));
 			return -1;
@@ -1373,4 +1579,17 @@ int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count,
 oom:
 	seterr(err, err_len, "npu: out of memory");
 	return -1;
+}
+
+int npu_matmul_in_flight(const struct npu_backend *be)
+{
+	return (int)(be->head - be->tail);
+}
+
+int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count, int64_t M64,
+		     char *err, size_t err_len)
+{
+	int t = npu_matmul_submit(be, mm, count, M64, err, err_len);
+
+	return t < 0 ? -1 : npu_matmul_wait(be, t, err, err_len);
 }

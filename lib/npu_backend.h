@@ -92,6 +92,11 @@ struct npu_backend_opts {
 	 */
 	bool act_hilo;
 	bool no_row_groups;	/* off switch for the above */
+	/*
+	 * Model backends (lib/npu_model.c): the share of every weight's rows
+	 * the CPU computes in decode calls (npu_weight_set_cpu_share); 0: none.
+	 */
+	double cpu_share;
 	struct threadpool *tp;	/* optional: activation quantisation and unpacking in parallel */
 	npu_submit_hook on_submit;	/* optional */
 	void *on_submit_arg;
@@ -111,6 +116,9 @@ struct npu_stats {
 	double t_submit;	/* seconds in the SUBMIT_MATMUL ioctl */
 	double t_wait;		/* seconds waiting for results (PREP_BO) */
 	double t_unpack;	/* seconds: unpack + rescale (+ bias) */
+	uint64_t cpu_bytes;	/* source weight bytes the CPU read for its rows */
+	uint64_t cpu_macs;	/* M*K*rows the CPU computed */
+	double t_cpu;		/* seconds computing the CPU's rows (overlaps the NPU) */
 	uint64_t weight_bytes;	/* resident packed weights */
 	uint64_t weights;	/* matrices prepared */
 };
@@ -169,6 +177,23 @@ struct npu_weight *npu_weight_read(struct npu_backend *be, FILE *f, uint64_t *ha
 /* A fast 64-bit hash of n bytes, continuing from h (start with 0). */
 uint64_t npu_hash64(uint64_t h, const void *p, size_t n);
 
+/*
+ * Row split for decode: for calls of at most NPU_HILO_MAX_M rows the NPU
+ * computes only the first rows of w (a multiple of 32, about 1 - share of
+ * them) and the CPU the others, from src (the same matrices, in their GGUF
+ * encoding, as given to npu_weight_load_fused) with lib/ops.h's kernels,
+ * while the NPU runs. Decode is bound by memory bandwidth, and the CPU
+ * reads its rows in their GGUF encoding (Q4_K: 4.5 bits per weight) instead
+ * of int8, so a token moves fewer bytes. Calls with more rows (prefill)
+ * still run every row on the NPU. share 0 turns it off. src must stay
+ * valid (mapped) as long as w. 0, or -1 with a reason in err.
+ */
+int npu_weight_set_cpu_share(struct npu_backend *be, struct npu_weight *w,
+			     const struct npu_wsrc *src, int n, double share, char *err,
+			     size_t err_len);
+/* Rows of w the NPU computes for a decode call (all rows without a split). */
+int64_t npu_weight_npu_rows(const struct npu_weight *w);
+
 int64_t npu_weight_rows(const struct npu_weight *w);
 int64_t npu_weight_cols(const struct npu_weight *w);
 /* Bytes of NPU memory the packed matrix occupies. */
@@ -189,7 +214,8 @@ struct npu_mm {
 	const float *x;		/* M x cols, row-major; matmuls may share x */
 	float *y;		/* M x rows, row-major */
 	const float *bias;	/* rows floats, or NULL */
-	int32_t *acc;		/* optional: M (act_hilo: 2M) x (all rows) int32 sums (tests) */
+	int32_t *acc;		/* optional: M (act_hilo: 2M) x (all rows) int32 sums of the
+				 * rows the NPU computed (tests) */
 	float *ys[NPU_MAX_SUB];
 	const float *biases[NPU_MAX_SUB];
 };
@@ -202,6 +228,21 @@ struct npu_mm {
  */
 int npu_matmul_batch(struct npu_backend *be, const struct npu_mm *mm, int count, int64_t M,
 		     char *err, size_t err_len);
+
+/*
+ * The same in two steps, so the CPU can work while the NPU runs: submit
+ * quantises and packs the activations (x may be overwritten as soon as it
+ * returns) and queues the call; it returns a ticket (>= 0) or -1 with a
+ * reason. wait reads the results into the outputs (which must stay valid
+ * until then). At most 4 calls may be in flight; tickets are waited for in
+ * the order they were submitted. A failed submit queues nothing; wait for
+ * the earlier tickets anyway before freeing their outputs.
+ */
+int npu_matmul_submit(struct npu_backend *be, const struct npu_mm *mm, int count, int64_t M,
+		      char *err, size_t err_len);
+int npu_matmul_wait(struct npu_backend *be, int ticket, char *err, size_t err_len);
+/* Calls submitted and not yet waited for. */
+int npu_matmul_in_flight(const struct npu_backend *be);
 
 /*
  * The activation quantisation the backend uses, for tests: x (K floats,

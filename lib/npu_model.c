@@ -152,42 +152,97 @@ static struct npu_weight *load(struct npu_mb *b, const struct qmat *const *q, in
 	return w;
 }
 
+/* The row split of every weight (npu_weight_set_cpu_share), from the model's matrices. */
+static int set_cpu_share(struct npu_mb *b, double share, char *err, size_t err_len)
+{
+	uint32_t count = (uint32_t)b->m->cfg.n_layer * 4 + 1;
+
+	for (uint32_t i = 0; i < count; i++) {
+		const struct model_layer *L = &b->m->layers[i / 4 < (uint32_t)b->m->cfg.n_layer ? i / 4 : 0];
+		const struct qmat *q[3];
+		struct npu_wsrc src[3];
+		int n = 1;
+
+		if (i / 4 >= (uint32_t)b->m->cfg.n_layer) {
+			q[0] = &b->m->output;
+		} else {
+			switch (i % 4) {
+			case 0: q[0] = &L->wq; q[1] = &L->wk; q[2] = &L->wv; n = 3; break;
+			case 1: q[0] = &L->wo; break;
+			case 2: q[0] = &L->gate; q[1] = &L->up; n = 2; break;
+			default: q[0] = &L->down; break;
+			}
+		}
+		for (int k = 0; k < n; k++)
+			src[k] = (struct npu_wsrc){ .data = q[k]->data, .type = q[k]->type,
+						    .rows = q[k]->rows };
+		if (npu_weight_set_cpu_share(b->be, *slot(b, i), src, n, share, err, err_len))
+			return -1;
+	}
+	return 0;
+}
+
+/* The site's prepared weight and outputs as one npu_mm; -1 for an unknown site. */
+static int site_mm(struct npu_mb *b, int layer, enum model_mm_site site, const float *x,
+		   float *const *ys, struct npu_mm *mm, char *err, size_t err_len)
+{
+	memset(mm, 0, sizeof(*mm));
+	mm->x = x;
+	switch (site) {
+	case MODEL_MM_QKV:
+		mm->w = b->L[layer].qkv;
+		mm->ys[0] = ys[0];
+		mm->ys[1] = ys[1];
+		mm->ys[2] = ys[2];
+		break;
+	case MODEL_MM_O:
+		mm->w = b->L[layer].o;
+		break;
+	case MODEL_MM_GATE_UP:
+		mm->w = b->L[layer].gate_up;
+		mm->ys[0] = ys[0];
+		mm->ys[1] = ys[1];
+		break;
+	case MODEL_MM_DOWN:
+		mm->w = b->L[layer].down;
+		break;
+	case MODEL_MM_OUTPUT:
+		mm->w = b->out;
+		break;
+	default:
+		snprintf(err, err_len, "npu: unknown matmul site %d", (int)site);
+		return -1;
+	}
+	if (!mm->ys[0])
+		mm->y = ys[0];
+	return 0;
+}
+
 static int mb_matmul(struct model_backend *base, int layer, enum model_mm_site site,
 		     const float *x, int M, float *const *ys, char *err, size_t err_len)
 {
 	struct npu_mb *b = (struct npu_mb *)base;
 	struct npu_mm mm;
 
-	memset(&mm, 0, sizeof(mm));
-	mm.x = x;
-	switch (site) {
-	case MODEL_MM_QKV:
-		mm.w = b->L[layer].qkv;
-		mm.ys[0] = ys[0];
-		mm.ys[1] = ys[1];
-		mm.ys[2] = ys[2];
-		break;
-	case MODEL_MM_O:
-		mm.w = b->L[layer].o;
-		break;
-	case MODEL_MM_GATE_UP:
-		mm.w = b->L[layer].gate_up;
-		mm.ys[0] = ys[0];
-		mm.ys[1] = ys[1];
-		break;
-	case MODEL_MM_DOWN:
-		mm.w = b->L[layer].down;
-		break;
-	case MODEL_MM_OUTPUT:
-		mm.w = b->out;
-		break;
-	default:
-		snprintf(err, err_len, "npu: unknown matmul site %d", (int)site);
+	if (site_mm(b, layer, site, x, ys, &mm, err, err_len))
 		return -1;
-	}
-	if (!mm.ys[0])
-		mm.y = ys[0];
 	return npu_matmul_batch(b->be, &mm, 1, M, err, err_len);
+}
+
+static int mb_submit(struct model_backend *base, int layer, enum model_mm_site site,
+		     const float *x, int M, float *const *ys, char *err, size_t err_len)
+{
+	struct npu_mb *b = (struct npu_mb *)base;
+	struct npu_mm mm;
+
+	if (site_mm(b, layer, site, x, ys, &mm, err, err_len))
+		return -1;
+	return npu_matmul_submit(b->be, &mm, 1, M, err, err_len);
+}
+
+static int mb_wait(struct model_backend *base, int ticket, char *err, size_t err_len)
+{
+	return npu_matmul_wait(((struct npu_mb *)base)->be, ticket, err, err_len);
 }
 
 static void mb_summary(struct model_backend *base, char *buf, size_t len)
@@ -202,6 +257,10 @@ static void mb_summary(struct model_backend *base, char *buf, size_t len)
 		 st->weight_bytes / 1e6, (unsigned long long)st->ioctls,
 		 (unsigned long long)st->descs, st->macs / 1e9, st->t_quant * 1e3,
 		 st->t_submit * 1e3, st->t_wait * 1e3, st->t_unpack * 1e3);
+	if (st->cpu_bytes && strlen(buf) + 1 < len)
+		snprintf(buf + strlen(buf), len - strlen(buf),
+			 "; CPU row share %.1f ms (%.1f MB of GGUF weights read)", st->t_cpu * 1e3,
+			 st->cpu_bytes / 1e6);
 }
 
 static void mb_destroy(struct model_backend *base)
@@ -248,6 +307,8 @@ struct model_backend *npu_model_backend_new(const struct model *m, const struct 
 	}
 	b->base.name = "npu";
 	b->base.matmul = mb_matmul;
+	b->base.submit = mb_submit;
+	b->base.wait = mb_wait;
 	b->base.summary = mb_summary;
 	b->base.destroy = mb_destroy;
 	b->m = m;
@@ -276,6 +337,8 @@ struct model_backend *npu_model_backend_new(const struct model *m, const struct 
 			b->cached = 1;
 			if (progress)
 				progress(progress_arg, b->total, b->total);
+			if (o->cpu_share > 0 && set_cpu_share(b, o->cpu_share, err, err_len))
+				goto fail;
 			return &b->base;
 		}
 	}
@@ -299,6 +362,8 @@ struct model_backend *npu_model_backend_new(const struct model *m, const struct 
 	}
 	if (cache && (!o || !o->dry))
 		cache_write(b, cache, src_hash);
+	if (o && o->cpu_share > 0 && set_cpu_share(b, o->cpu_share, err, err_len))
+		goto fail;
 	return &b->base;
 fail:
 	mb_destroy(&b->base);

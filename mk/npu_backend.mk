@@ -10,7 +10,7 @@ $(BUILD)/obj/lib/npu_backend.o: CFLAGS += $(NPU_DRM_CFLAGS) -Ikernel/include/uap
 $(BUILD)/obj/tests/test_npu_backend.o: CFLAGS += $(NPU_DRM_CFLAGS) -Ikernel/include/uapi
 
 # Needs a device: run by the script (emulated device via LD_PRELOAD; SKIP without one).
-TEST_HELPERS += test_npu_backend
+TEST_HELPERS += test_npu_backend test_npu_model
 CHECK_CMDS += "tests/npu_backend_test.sh"
 
 # `make bench-npu`: MODELLED RK3588 decode/prefill speed from exact counts (the

