@@ -28,10 +28,11 @@ bench-npu: $(BUILD)/npu-perf-model
 # perplexity, per-channel int8 and Hadamard variants (docs/npu-backend.md).
 TOOLS += npu-accuracy
 ACCURACY_HADAMARD ?= 0,64,512
+ACCURACY_CPU_SHARE ?= 0.5
 .PHONY: accuracy
 accuracy: $(BUILD)/npu-accuracy $(BUILD)/librocket-shim.so $(BUILD)/tiny/.stamp
 	@scripts/deps.sh model
 	@LD_PRELOAD=$(abspath $(BUILD)/librocket-shim.so) $(BUILD)/npu-accuracy --hadamard $(ACCURACY_HADAMARD) \
-		--hilo --goal-kld 0.01 --goal-top1 97 -t 2 \
+		--hilo --cpu-share $(ACCURACY_CPU_SHARE) --goal-kld 0.01 --goal-top1 97 -t 2 \
 		$(addprefix $(TINY_DIR)/,$(addsuffix .gguf,$(TINY_MODELS))) $(SMOL_MODEL)
 DEMO_PREREQS += $(BUILD)/tiny/.stamp

@@ -607,7 +607,7 @@ static struct result model_share(const struct hw *hw, const struct shape *s, boo
 static void usage(void)
 {
 	fprintf(stderr, "usage: npu-perf-model [--model qwen2.5-1.5b|smollm2-135m] [--prefill N] "
-		"[--ctx N] [--dram GB/s] [--npu-mhz MHz]\n");
+		"[--ctx N] [--dram GB/s] [--npu-mhz MHz] [--macs-per-cycle N]\n");
 	exit(2);
 }
 
@@ -615,7 +615,7 @@ int main(int argc, char **argv)
 {
 	const struct shape *s = &shapes[0];
 	int P = 128, ctx = 128;
-	double dram = 28.8, mhz = 200;
+	double dram = 28.8, mhz = 200, macs = 1024;
 	/* boltzmann as modelled; see docs/npu-backend.md, "Performance model" */
 	struct hw base = {
 		.name = "",
@@ -655,12 +655,15 @@ int main(int argc, char **argv)
 			dram = atof(argv[++i]);
 		} else if (!strcmp(argv[i], "--npu-mhz") && i + 1 < argc) {
 			mhz = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--macs-per-cycle") && i + 1 < argc) {
+			macs = atof(argv[++i]);
 		} else {
 			usage();
 		}
 	}
-	if (P < 1 || P > 1024 || ctx < 0 || dram <= 0 || mhz <= 0)
+	if (P < 1 || P > 1024 || ctx < 0 || dram <= 0 || mhz <= 0 || macs <= 0)
 		usage();
+	base.macs_per_cycle = macs;
 	base.dram = dram * GB;
 	base.npu_hz = mhz * 1e6;
 
@@ -769,8 +772,8 @@ int main(int argc, char **argv)
 			h.cpu_rows_bw = base.cpu_rows_bw;
 			r = model_share(&h, s, true, false, 1, ctx, 0.5);
 			printf("\n  share 0.5 at the assumed rate: %.3f GB NPU + %.3f GB CPU per token; "
-			       "prefill unchanged (%.1f tok/s: all rows on the NPU)\n\n", r.c.bytes / GB,
-			       r.c.cpu_bytes / GB, p.tok_s);
+			       "prefill %.1f tok/s (prompt rows all on the NPU, the last row's logits "
+			       "shared)\n\n", r.c.bytes / GB, r.c.cpu_bytes / GB, p.tok_s);
 		}
 	}
 	if (!strcmp(s->name, "qwen2.5-1.5b"))
