@@ -216,10 +216,28 @@ static int load_config(const struct gguf_ctx *g, struct model_config *c, char *e
 #define LAYER_MATS(L) { &(L)->wq, &(L)->wk, &(L)->wv, &(L)->wo, &(L)->gate, &(L)->up, &(L)->down }
 
 /*
- * Speed: an 8-row interleaved copy of each Q4_K layer matrix (qmat_repack;
- * the AVX2 kernels then read only it, and model_load drops the mapped
- * originals). ~0.63 GB for a Qwen2.5-1.5B Q4_K_M, in place of the mapped
- * pages. ROSENBLATT_NO_REPACK=1 turns it off.
+ * With an interleaved copy made, every AVX2 matmul of that matrix reads
+ * the copy, so drop the mapped pages of the original (just read by the
+ * repack) from the resident set at once: the peak memory stays ~ that of
+ * the mapping alone. Only for gguf_open's read-only file mapping (pages
+ * come back from the file if anything reads them again: the tied
+ * embedding's row lookups), never a gguf_open_mem buffer.
+ */
+static void drop_repacked(const struct model *m, const struct qmat *q)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)q->data + pg - 1) / pg * pg;
+	uintptr_t b = ((uintptr_t)q->data + (size_t)q->rows * q->row_bytes) / pg * pg;
+
+	if (m->gguf->mapped && q->rep && b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/*
+ * Speed: an 8-row interleaved copy of each Q4_K and Q6_K layer matrix and
+ * of the output head (qmat_repack; the AVX2 kernels then read only it).
+ * ~0.98 GB for a Qwen2.5-1.5B Q4_K_M, in place of the mapped pages.
+ * ROSENBLATT_NO_REPACK=1 turns it off.
  */
 static void model_repack(struct model *m)
 {
@@ -231,34 +249,11 @@ static void model_repack(struct model *m)
 		struct qmat *q[] = LAYER_MATS(&m->layers[l]);
 
 		for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++)
-			qmat_repack(q[k]);
+			if (qmat_repack(q[k]))
+				drop_repacked(m, q[k]);
 	}
-}
-
-/*
- * With the interleaved copies made, every AVX2 Q4_K matmul reads those, so
- * drop the mapped pages of the originals (read once by the repack) from
- * the resident set: the peak memory stays ~ that of the mapping alone.
- * Only for gguf_open's read-only file mapping (pages come back from the
- * file if anything reads them again), never a gguf_open_mem buffer.
- */
-static void model_drop_repacked(struct model *m)
-{
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-
-	for (int l = 0; l < m->cfg.n_layer; l++) {
-		struct qmat *q[] = LAYER_MATS(&m->layers[l]);
-
-		for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
-			if (!q[k]->rep)
-				continue;
-			uintptr_t a = ((uintptr_t)q[k]->data + pg - 1) / pg * pg;
-			uintptr_t b = ((uintptr_t)q[k]->data + (size_t)q[k]->rows * q[k]->row_bytes) / pg * pg;
-
-			if (b > a)
-				madvise((void *)a, b - a, MADV_DONTNEED);
-		}
-	}
+	if (qmat_repack(&m->output))	/* tied: tok_embd keeps the original */
+		drop_repacked(m, &m->output);
 }
 
 struct model *model_from_gguf(struct gguf_ctx *g, char *err, size_t err_len)
@@ -362,7 +357,6 @@ struct model *model_load(const char *path, char *err, size_t err_len)
 		return NULL;
 	}
 	m->own_gguf = true;
-	model_drop_repacked(m);
 	return m;
 }
 
@@ -378,6 +372,7 @@ void model_free(struct model *m)
 		for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++)
 			qmat_free_repack(q[k]);
 	}
+	qmat_free_repack(&m->output);
 	free(m->layers);
 	free(m);
 }
@@ -874,8 +869,9 @@ int model_eval(struct model_ctx *c, const int32_t *tokens, int n, float *logits,
 	}
 	for (int start = 0; start < n; start += c->n_batch) {
 		int B = n - start < c->n_batch ? n - start : c->n_batch;
-		bool pipe = c->backend && c->backend->submit && B >= PIPE_MIN_ROWS && !c->no_pipeline;
-		int rc = pipe ? forward_chunk_pipelined(c, tokens + start, B, c->n_past)
+		bool pipelined = c->backend && c->backend->submit && B >= PIPE_MIN_ROWS &&
+				 !c->no_pipeline;
+		int rc = pipelined ? forward_chunk_pipelined(c, tokens + start, B, c->n_past)
 			      : forward_chunk(c, tokens + start, B, c->n_past);
 
 		if (!rc && logits && all_logits)

@@ -6,8 +6,10 @@
  * multiplication), so they agree with llama.cpp to the last bits or close.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fp16.h"
 #include "ggml_types.h"
@@ -111,17 +113,67 @@ void ops_repack_q4_Kx8(const void *rows, int64_t n_rows, int64_t cols, struct bl
 		}
 }
 
+void ops_repack_q6_Kx8(const void *rows, int64_t n_rows, int64_t cols, struct block_q6_Kx8 *out)
+{
+	int64_t nb = cols / QK_K;
+	size_t rb = (size_t)nb * sizeof(struct block_q6_K);
+
+	for (int64_t g = 0; g < n_rows / 8; g++)
+		for (int64_t i = 0; i < nb; i++) {
+			struct block_q6_Kx8 *o = &out[g * nb + i];
+
+			for (int r = 0; r < 8; r++) {
+				const struct block_q6_K *b =
+					(const struct block_q6_K *)((const uint8_t *)rows + (size_t)(8 * g + r) * rb) + i;
+
+				o->d[r] = b->d;
+				for (int s = 0; s < 16; s++)
+					o->sc[s][r] = b->scales[s];
+				for (int n = 0; n < 2; n++)
+					for (int j = 0; j < 8; j++) {
+						memcpy(o->q[n][j][0][r], b->ql + 64 * n + 4 * j, 4);
+						memcpy(o->q[n][j][1][r], b->ql + 64 * n + 32 + 4 * j, 4);
+						memcpy(o->q[n][j][2][r], b->qh + 32 * n + 4 * j, 4);
+					}
+			}
+		}
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static int getenv_flag(const char *name)
+{
+	const char *e = getenv(name);
+
+	return e && *e && *e != '0';
+}
+
 bool qmat_repack(struct qmat *qm)
 {
-	if (qm->rep || qm->type != GGML_TYPE_Q4_K || qm->rows % 8 || qm->cols % QK_K ||
-	    !ops_isa_available(OPS_ISA_AVX2))
-		return false;
-	size_t n = (size_t)(qm->rows / 8) * (size_t)(qm->cols / QK_K) * sizeof(struct block_q4_Kx8);
-	void *p = aligned_alloc(64, (n + 63) / 64 * 64);
+	size_t bs = qm->type == GGML_TYPE_Q4_K ? sizeof(struct block_q4_Kx8) :
+		    qm->type == GGML_TYPE_Q6_K ? sizeof(struct block_q6_Kx8) : 0;
 
-	if (!p)
+	if (qm->rep || !bs || qm->rows % 8 || qm->cols % QK_K || !ops_isa_available(OPS_ISA_AVX2))
 		return false;
-	ops_repack_q4_Kx8(qm->data, qm->rows, qm->cols, p);
+	size_t n = (size_t)(qm->rows / 8) * (size_t)(qm->cols / QK_K) * bs;
+	size_t align = n >= HUGE_PAGE ? HUGE_PAGE : 64;
+	void *p;
+
+	if (posix_memalign(&p, align, n))
+		return false;
+	/*
+	 * Transparent huge pages for the copy (where the kernel offers them
+	 * on request: "madvise" mode): decode streams every weight once per
+	 * token, ~1 GB for a 1.5B model, and with 4 KB pages that is ~250k
+	 * TLB misses per token. Whole huge pages only: a partly used one at
+	 * the end would be resident in full. ROSENBLATT_NO_HUGEPAGE=1: none.
+	 */
+	if (align == HUGE_PAGE && !getenv_flag("ROSENBLATT_NO_HUGEPAGE"))
+		madvise(p, n / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+	if (qm->type == GGML_TYPE_Q4_K)
+		ops_repack_q4_Kx8(qm->data, qm->rows, qm->cols, p);
+	else
+		ops_repack_q6_Kx8(qm->data, qm->rows, qm->cols, p);
 	qm->rep = p;
 	return true;
 }
@@ -321,33 +373,66 @@ struct matmul8_job {
 	const void *q;
 	int64_t M;
 	ops_rowdot8_fn rowdot;
-	bool x8;	/* AVX2: the interleaved Q4_K copies (qmat.rep) serve every M */
+	bool x8;	/* AVX2: the interleaved Q4_K/Q6_K copies (qmat.rep) serve every M */
+	int64_t chunk[MATMUL8_MAX];	/* rows per chunk (x8: a multiple of 8) */
+	int64_t nchunk[MATMUL8_MAX];
+	atomic_long next;		/* next chunk to take, over all matrices */
 };
 
-/* each thread takes its share of the rows of every matrix of the job */
+/*
+ * Rows of matrix k in chunks of chunk[k]. Threads take chunks from a
+ * shared counter rather than a fixed share each: on a shared machine one
+ * thread is often held up (another process, a late wake-up), and the
+ * others then do more of the rows instead of waiting at the end of the
+ * job. A row's sum does not depend on the thread that computes it.
+ */
+static void matmul8_chunks(struct matmul8_job *j, int nth)
+{
+	for (int k = 0; k < j->n; k++) {
+		const struct qmat *w = j->w[k];
+		bool x8 = j->x8 && w->rep;
+		int64_t unit = x8 ? 8 : 1, units = w->rows / unit;
+		int64_t per = units / (4 * (int64_t)nth), most = x8 ? 16 : 128;
+
+		per = per < 1 ? 1 : per > most ? most : per;
+		j->chunk[k] = per * unit;
+		j->nchunk[k] = (w->rows + j->chunk[k] - 1) / j->chunk[k];
+	}
+	atomic_init(&j->next, 0);
+}
+
 static void matmul8_worker(void *arg, int ith, int nth)
 {
 	struct matmul8_job *j = arg;
 
-	for (int k = 0; k < j->n; k++) {
+	(void)ith;
+	(void)nth;
+	for (;;) {
+		long c = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+		int k = 0;
+
+		while (k < j->n && c >= j->nchunk[k])
+			c -= j->nchunk[k++];
+		if (k == j->n)
+			return;
 		const struct qmat *w = j->w[k];
-		int64_t r0 = w->rows * ith / nth, r1 = w->rows * (ith + 1) / nth;
+		int64_t r0 = c * j->chunk[k], r1 = r0 + j->chunk[k] < w->rows ? r0 + j->chunk[k] : w->rows;
 
 #if defined(__x86_64__)
 		if (j->x8 && w->rep) {
-			int64_t n8 = w->rows / 8, g0 = n8 * ith / nth, g1 = n8 * (ith + 1) / nth;
-			int64_t nb = w->cols / QK_K;
+			int64_t g0 = r0 / 8, n8 = (r1 - r0) / 8, nb = w->cols / QK_K;
 
-			if (g1 > g0)
-				ops_rowdot8_q4_Kx8_avx2((const struct block_q4_Kx8 *)w->rep + g0 * nb, g1 - g0, nb,
-							j->q, j->M, j->y[k] + 8 * g0, w->rows);
+			if (w->type == GGML_TYPE_Q4_K)
+				ops_rowdot8_q4_Kx8_avx2((const struct block_q4_Kx8 *)w->rep + g0 * nb, n8, nb,
+							j->q, j->M, j->y[k] + r0, w->rows);
+			else
+				ops_rowdot8_q6_Kx8_avx2((const struct block_q6_Kx8 *)w->rep + g0 * nb, n8, nb,
+							j->q, j->M, j->y[k] + r0, w->rows);
 			continue;
 		}
 #endif
-
-		if (r1 > r0)
-			j->rowdot((const uint8_t *)w->data + (size_t)r0 * w->row_bytes, w->row_bytes,
-				  r1 - r0, w->type, w->cols, j->q, j->M, j->y[k] + r0, w->rows);
+		j->rowdot((const uint8_t *)w->data + (size_t)r0 * w->row_bytes, w->row_bytes,
+			  r1 - r0, w->type, w->cols, j->q, j->M, j->y[k] + r0, w->rows);
 	}
 }
 
@@ -380,6 +465,7 @@ int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const stru
 		j.x8 = true;
 	}
 #endif
+	matmul8_chunks(&j, threadpool_size(tp));
 	threadpool_run(tp, matmul8_worker, &j);
 	return 0;
 }

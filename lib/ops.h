@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * CPU kernels for the transformer forward pass. Weights stay in their GGUF
- * encoding (F32, F16, BF16, Q4_0..Q8_0, K-quants; Q4_K optionally also
- * as an 8-row interleaved copy made at load, qmat_repack); a matmul
+ * encoding (F32, F16, BF16, Q4_0..Q8_0, K-quants; Q4_K and Q6_K optionally
+ * also as an 8-row interleaved copy made at load, qmat_repack); a matmul
  * dequantises one weight row at a time into a per-thread f32 buffer and
  * dots it with every activation row (f32 accumulate), so a batch of M
  * tokens reads each weight row once. The reference kernels are plain C; the AVX2/FMA and
@@ -24,9 +24,10 @@ struct qmat {
 	int64_t rows;		/* ne[1]: output features */
 	int64_t cols;		/* ne[0]: input features */
 	size_t row_bytes;
-	/* owned copy of a Q4_K matrix in 8-row interleaved super-blocks
-	 * (struct block_q4_Kx8, qmat_repack), or NULL; the AVX2 act8 matmuls
-	 * read only it when set (every M, so batches and chunks agree) */
+	/* owned copy of a Q4_K or Q6_K matrix in 8-row interleaved
+	 * super-blocks (struct block_q4_Kx8 / block_q6_Kx8, qmat_repack), or
+	 * NULL; the AVX2 act8 matmuls read only it when set (every M, so
+	 * batches and chunks agree) */
 	void *rep;
 };
 
@@ -44,6 +45,23 @@ struct block_q4_Kx8 {
 	uint8_t qs[4][8][8][4];		/* [j][c][row]: the row's qs[32 j + 4 c .. + 3] */
 };
 _Static_assert(sizeof(struct block_q4_Kx8) == 1184, "block_q4_Kx8 size");
+
+/*
+ * Q6_K super-block i of 8 consecutive rows, interleaved the same way: the
+ * row's 6-bit packing is kept (so 1680 bytes for 8 x 210), each 4 bytes of
+ * its ql and qh next to the same 4 of the other 7 rows, in the order the
+ * kernel reads them (the 3 sources of 16 weights of each row, then the
+ * next 4 columns); the int8 scales transposed to [sub-block][row] and the
+ * f16 d side by side.
+ */
+struct block_q6_Kx8 {
+	uint16_t d[8];			/* f16, row r */
+	int8_t sc[16][8];		/* [sub-block of 16][row] */
+	/* [n][j][0][row]: the row's ql[64 n + 4 j .. + 3] (quarters 0, 2 of
+	 * half n), [1]: ql[64 n + 32 + 4 j ..] (1, 3), [2]: qh[32 n + 4 j ..] */
+	uint8_t q[2][8][3][8][4];
+};
+_Static_assert(sizeof(struct block_q6_Kx8) == 1680, "block_q6_Kx8 size");
 
 enum ops_isa {
 	OPS_ISA_REF = 0,	/* portable C */
@@ -110,14 +128,15 @@ int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const stru
 uint32_t ops_ggml_act_type(uint32_t weight_type);
 
 /*
- * Add the 8-row interleaved copy (qm->rep) to a Q4_K matrix whose rows are
- * a multiple of 8 and columns of 256, when the AVX2 kernels can use it.
- * true when made. qmat_free_repack frees it.
+ * Add the 8-row interleaved copy (qm->rep) to a Q4_K or Q6_K matrix whose
+ * rows are a multiple of 8 and columns of 256, when the AVX2 kernels can
+ * use it. true when made. qmat_free_repack frees it.
  */
 bool qmat_repack(struct qmat *qm);
 void qmat_free_repack(struct qmat *qm);
 /* the same interleaving for any caller (tests): rows % 8 == 0, cols % 256 == 0 */
 void ops_repack_q4_Kx8(const void *rows, int64_t n_rows, int64_t cols, struct block_q4_Kx8 *out);
+void ops_repack_q6_Kx8(const void *rows, int64_t n_rows, int64_t cols, struct block_q6_Kx8 *out);
 
 /* Row r of w as floats (embedding lookup). */
 int qmat_get_row(const struct qmat *w, int64_t r, float *out);
@@ -169,6 +188,9 @@ void ops_axpy_f32_avx2(float *y, float a, const float *x, int n);
 /* n8 groups of 8 interleaved Q4_K rows (nb super-blocks each) against M
  * Q8_K activation rows: y[m * y_stride + 8 g + r] */
 void ops_rowdot8_q4_Kx8_avx2(const struct block_q4_Kx8 *rep, int64_t n8, int64_t nb, const void *q8,
+			     int64_t M, float *y, int64_t y_stride);
+/* the same for interleaved Q6_K rows */
+void ops_rowdot8_q6_Kx8_avx2(const struct block_q6_Kx8 *rep, int64_t n8, int64_t nb, const void *q8,
 			     int64_t M, float *y, int64_t y_stride);
 #endif
 #if defined(__aarch64__)

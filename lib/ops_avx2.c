@@ -728,86 +728,203 @@ static AVX2 INLINE __m256i dpbusd(__m256i acc, __m256i u, __m256i s, bool vnni)
 }
 
 /*
- * 8 interleaved Q4_K rows (struct block_q4_Kx8) against one Q8_K row: lane
- * r of every vector is row r, so the scales, mins and f16 factors of the 8
- * rows apply with one vector op each, and an activation dword is broadcast
- * once for 8 rows. The integer sums are those of q4k_q8k_row.
+ * 8 interleaved Q4_K rows (struct block_q4_Kx8) against nm (1 or 4) Q8_K
+ * rows: lane r of every vector is row r, so the scales, mins and f16
+ * factors of the 8 rows apply with one vector op each, and an activation
+ * dword is broadcast once for 8 rows. The integer sums are those of
+ * q4k_q8k_row (exact, so a token's result does not depend on nm); with
+ * nm = 4 (prompts) each weight vector is unpacked once for 4 tokens.
  */
-static AVX2 INLINE __m256 q4kx8_q8k(const struct block_q4_Kx8 *x, const struct block_q8_K *y,
-				    int64_t nb, bool vnni)
+static AVX2 INLINE void q4kx8_q8k(const struct block_q4_Kx8 *x, const struct block_q8_K *y,
+				  int64_t nb, int nm, __m256 *out, bool vnni)
 {
 	const __m256i m4 = _mm256_set1_epi8(0x0f);
-	__m256 acc = _mm256_setzero_ps();
+	__m256 acc[4];
 
+	UNROLL for (int t = 0; t < nm; t++)
+		acc[t] = _mm256_setzero_ps();
 	for (int64_t i = 0; i < nb; i++) {
 		const struct block_q4_Kx8 *b = &x[i];
-		const int8_t *q8 = y[i].qs;
-		__m256i sumi = _mm256_setzero_si256();
+		__m256i sumi[4];
 
 		_mm_prefetch((const char *)(b + 2), _MM_HINT_T0);
+		UNROLL for (int t = 0; t < nm; t++)
+			sumi[t] = _mm256_setzero_si256();
 		UNROLL for (int j = 0; j < 4; j++) {
-			__m256i a[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(),
-					 _mm256_setzero_si256(), _mm256_setzero_si256() };
+			/* [t][lo/hi nibbles][c & 1 for one token: two chains] */
+			__m256i a[4][2][2];
 
+			UNROLL for (int t = 0; t < nm; t++)
+				a[t][0][0] = a[t][0][1] = a[t][1][0] = a[t][1][1] = _mm256_setzero_si256();
 			UNROLL for (int c = 0; c < 8; c++) {
 				__m256i v = _mm256_loadu_si256((const __m256i *)b->qs[j][c]);
-				int32_t lo, hi;
+				__m256i lo = _mm256_and_si256(v, m4);
+				__m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+				int p = nm == 1 ? c & 1 : 0;
 
-				memcpy(&lo, q8 + 64 * j + 4 * c, 4);
-				memcpy(&hi, q8 + 64 * j + 32 + 4 * c, 4);
-				a[c & 1] = dpbusd(a[c & 1], _mm256_and_si256(v, m4), _mm256_set1_epi32(lo), vnni);
-				a[2 + (c & 1)] = dpbusd(a[2 + (c & 1)], _mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
-							_mm256_set1_epi32(hi), vnni);
+				UNROLL for (int t = 0; t < nm; t++) {
+					const int8_t *q8 = y[t * nb + i].qs + 64 * j + 4 * c;
+					int32_t l, h;
+
+					memcpy(&l, q8, 4);
+					memcpy(&h, q8 + 32, 4);
+					a[t][0][p] = dpbusd(a[t][0][p], lo, _mm256_set1_epi32(l), vnni);
+					a[t][1][p] = dpbusd(a[t][1][p], hi, _mm256_set1_epi32(h), vnni);
+				}
 			}
 			__m256i sl = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)b->sc[2 * j]));
 			__m256i sh = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)b->sc[2 * j + 1]));
 
-			sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(_mm256_add_epi32(a[0], a[1]), sl));
-			sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(_mm256_add_epi32(a[2], a[3]), sh));
-		}
-		/* mins: sum over groups of min * (sum of the group's 32 activations) */
-		__m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
-		__m128i s32 = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-		__m256i pm = _mm256_setzero_si256();
+			UNROLL for (int t = 0; t < nm; t++) {
+				__m256i l = a[t][0][0], h = a[t][1][0];
 
-		UNROLL for (int k = 0; k < 4; k++) {
-			__m256i mn = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b->mn[k]));
-
-			pm = _mm256_add_epi32(pm, _mm256_madd_epi16(mn, _mm256_set1_epi32(_mm_extract_epi32(s32, 0))));
-			s32 = _mm_srli_si128(s32, 4);
+				if (nm == 1) {
+					l = _mm256_add_epi32(l, a[t][0][1]);
+					h = _mm256_add_epi32(h, a[t][1][1]);
+				}
+				sumi[t] = _mm256_add_epi32(sumi[t], _mm256_mullo_epi32(l, sl));
+				sumi[t] = _mm256_add_epi32(sumi[t], _mm256_mullo_epi32(h, sh));
+			}
 		}
 		__m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)b->d));
 		__m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)b->dmin));
-		__m256 v = _mm256_fnmadd_ps(dmin, _mm256_cvtepi32_ps(pm),
-					    _mm256_mul_ps(d, _mm256_cvtepi32_ps(sumi)));
 
-		acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d), v, acc);
+		UNROLL for (int t = 0; t < nm; t++) {
+			/* mins: sum over groups of min * (sum of the group's 32 activations) */
+			__m256i bs = _mm256_loadu_si256((const __m256i *)y[t * nb + i].bsums);
+			__m128i s32 = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+			__m256i pm = _mm256_setzero_si256();
+
+			UNROLL for (int k = 0; k < 4; k++) {
+				__m256i mn = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)b->mn[k]));
+
+				pm = _mm256_add_epi32(pm, _mm256_madd_epi16(mn, _mm256_set1_epi32(_mm_extract_epi32(s32, 0))));
+				s32 = _mm_srli_si128(s32, 4);
+			}
+			__m256 v = _mm256_fnmadd_ps(dmin, _mm256_cvtepi32_ps(pm),
+						    _mm256_mul_ps(d, _mm256_cvtepi32_ps(sumi[t])));
+
+			acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(y[t * nb + i].d), v, acc[t]);
+		}
 	}
-	return acc;
+	UNROLL for (int t = 0; t < nm; t++)
+		out[t] = acc[t];
 }
 
-static AVX2 void q4kx8_run(const struct block_q4_Kx8 *rep, int64_t n8, int64_t nb, const void *q8,
-			   int64_t M, float *y, int64_t y_stride)
-{
-	for (int64_t g = 0; g < n8; g++)
-		for (int64_t m = 0; m < M; m++)
-			_mm256_storeu_ps(y + m * y_stride + 8 * g,
-					 q4kx8_q8k(rep + g * nb, (const struct block_q8_K *)q8 + m * nb, nb, false));
-}
-
-static AVX512V void q4kx8_run_vnni(const struct block_q4_Kx8 *rep, int64_t n8, int64_t nb, const void *q8,
-				   int64_t M, float *y, int64_t y_stride)
-{
-	for (int64_t g = 0; g < n8; g++)
-		for (int64_t m = 0; m < M; m++)
-			_mm256_storeu_ps(y + m * y_stride + 8 * g,
-					 q4kx8_q8k(rep + g * nb, (const struct block_q8_K *)q8 + m * nb, nb, true));
-}
+/* groups of 8 rows; within a group 4 tokens per pass, then one at a time */
+#define KX8_RUN(name, BT, fn, V, ATTR) \
+	static ATTR void name(const BT *rep, int64_t n8, int64_t nb, const void *q8, \
+			      int64_t M, float *y, int64_t y_stride) \
+	{ \
+		const struct block_q8_K *a = q8; \
+		for (int64_t g = 0; g < n8; g++) { \
+			int64_t m = 0; \
+			for (; m + 4 <= M; m += 4) { \
+				__m256 o[4]; \
+				fn(rep + g * nb, a + m * nb, nb, 4, o, V); \
+				for (int t = 0; t < 4; t++) \
+					_mm256_storeu_ps(y + (m + t) * y_stride + 8 * g, o[t]); \
+			} \
+			for (; m < M; m++) { \
+				__m256 o; \
+				fn(rep + g * nb, a + m * nb, nb, 1, &o, V); \
+				_mm256_storeu_ps(y + m * y_stride + 8 * g, o); \
+			} \
+		} \
+	}
+KX8_RUN(q4kx8_run, struct block_q4_Kx8, q4kx8_q8k, false, AVX2)
+KX8_RUN(q4kx8_run_vnni, struct block_q4_Kx8, q4kx8_q8k, true, AVX512V)
 
 AVX2 void ops_rowdot8_q4_Kx8_avx2(const struct block_q4_Kx8 *rep, int64_t n8, int64_t nb, const void *q8,
 				  int64_t M, float *y, int64_t y_stride)
 {
 	(use_vnni() ? q4kx8_run_vnni : q4kx8_run)(rep, n8, nb, q8, M, y, y_stride);
+}
+
+/*
+ * 8 interleaved Q6_K rows (struct block_q6_Kx8) against nm (1 or 4) Q8_K
+ * rows. For each chunk of 4 weights the 6-bit q of the 8 rows form one
+ * vector (the ql nibble | the 2 qh bits << 4: block_q6_Kx8 keeps the row's
+ * bit packing, so quarter k of a half takes nibble k / 2 of the ql bytes
+ * and bits 2k of the qh bytes), meeting the broadcast activation dword in
+ * a dpbusd. Each 16-weight sub-block's sum starts at -32 * bsum (the
+ * offset of q - 32) and is then multiplied by the 8 rows' scales; the
+ * integer sums are those of dot_q6_K_q8_K_ref, exactly. The weights are
+ * read front to back (the hardware prefetcher keeps up then: a block read
+ * out of order ran at half the speed from DRAM); with nm = 4 a weight
+ * vector is unpacked once for 4 tokens (prompts). A token's result does
+ * not depend on nm.
+ */
+static AVX2 INLINE void q6kx8_q8k(const struct block_q6_Kx8 *x, const struct block_q8_K *y,
+				  int64_t nb, int nm, __m256 *out, bool vnni)
+{
+	const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+	__m256 acc[4];
+
+	UNROLL for (int t = 0; t < nm; t++)
+		acc[t] = _mm256_setzero_ps();
+	for (int64_t i = 0; i < nb; i++) {
+		const struct block_q6_Kx8 *b = &x[i];
+		__m256i sumi[4];
+
+		UNROLL for (int t = 0; t < nm; t++)
+			sumi[t] = _mm256_setzero_si256();
+		NOUNROLL for (int n = 0; n < 2; n++) {
+			UNROLL for (int jj = 0; jj < 2; jj++) {
+				__m256i a[4][4];	/* [t][k]: sub-block 8n + 2k + jj */
+
+				UNROLL for (int t = 0; t < nm; t++)
+					UNROLL for (int k = 0; k < 4; k++)
+						a[t][k] = _mm256_set1_epi32(-32 * y[t * nb + i].bsums[8 * n + 2 * k + jj]);
+				UNROLL for (int j = 4 * jj; j < 4 * jj + 4; j++) {
+					__m256i l0 = _mm256_loadu_si256((const __m256i *)b->q[n][j][0]);
+					__m256i l1 = _mm256_loadu_si256((const __m256i *)b->q[n][j][1]);
+					__m256i h = _mm256_loadu_si256((const __m256i *)b->q[n][j][2]);
+					__m256i q[4];
+
+					q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
+							       _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+					q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+							       _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+					q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+							       _mm256_and_si256(h, m30));
+					q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+							       _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+					UNROLL for (int t = 0; t < nm; t++)
+						UNROLL for (int k = 0; k < 4; k++) {
+							int32_t v;
+
+							memcpy(&v, y[t * nb + i].qs + 128 * n + 32 * k + 4 * j, 4);
+							a[t][k] = dpbusd(a[t][k], q[k], _mm256_set1_epi32(v), vnni);
+						}
+				}
+				UNROLL for (int k = 0; k < 4; k++) {
+					__m256i sc = _mm256_cvtepi8_epi32(
+						_mm_loadl_epi64((const __m128i *)b->sc[8 * n + 2 * k + jj]));
+
+					UNROLL for (int t = 0; t < nm; t++)
+						sumi[t] = _mm256_add_epi32(sumi[t], _mm256_mullo_epi32(a[t][k], sc));
+				}
+			}
+		}
+		__m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)b->d));
+
+		UNROLL for (int t = 0; t < nm; t++)
+			acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(y[t * nb + i].d)),
+						 _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+	}
+	UNROLL for (int t = 0; t < nm; t++)
+		out[t] = acc[t];
+}
+
+KX8_RUN(q6kx8_run, struct block_q6_Kx8, q6kx8_q8k, false, AVX2)
+KX8_RUN(q6kx8_run_vnni, struct block_q6_Kx8, q6kx8_q8k, true, AVX512V)
+#undef KX8_RUN
+
+AVX2 void ops_rowdot8_q6_Kx8_avx2(const struct block_q6_Kx8 *rep, int64_t n8, int64_t nb, const void *q8,
+				  int64_t M, float *y, int64_t y_stride)
+{
+	(use_vnni() ? q6kx8_run_vnni : q6kx8_run)(rep, n8, nb, q8, M, y, y_stride);
 }
 
 AVX2 float ops_dot_f32_avx2(const float *a, const float *b, int n)

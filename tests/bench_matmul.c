@@ -3,7 +3,10 @@
  * Matmul kernel microbenchmark (`make bench-matmul`, not a test): ns per
  * weight per token for each weight type, kernel set and batch size, one
  * thread, on a 4864 x 1792 matrix (Qwen2.5-0.5B-like FFN rows); for
- * Q4_K/Q6_K also with 8-bit activations (ops_matmul_act8, "-act8").
+ * Q4_K/Q6_K also with 8-bit activations (ops_matmul_act8, "-act8") and,
+ * where qmat_repack makes one, on the 8-row interleaved copy ("-x8").
+ * `bench_matmul ROWS COLS` for another shape (e.g. 151936 1536, the
+ * Qwen2.5-1.5B output head, to time a matrix that does not fit a cache).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +29,10 @@ static float frand(void)
 	return (float)rand() / RAND_MAX - 0.5f;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	const int rows = 4864, cols = 1792, Ms[] = { 1, 4, 32 };
+	const int rows = argc > 2 ? atoi(argv[1]) : 4864, cols = argc > 2 ? atoi(argv[2]) : 1792;
+	const int Ms[] = { 1, 4, 32 };
 	const uint32_t types[] = {
 		GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
 		GGML_TYPE_Q5_0, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K,
@@ -87,6 +91,19 @@ int main(void)
 				dt = (now() - t0) / reps;
 				printf("  %s-act8 %.3f", ops_isa_name(isa),
 				       dt * 1e9 / ((double)rows * cols * Ms[mi]));
+				struct qmat w8 = w;
+
+				if (isa == OPS_ISA_REF || !qmat_repack(&w8))
+					continue;
+				t0 = now();
+				for (int k = 0; k < reps; k++) {
+					ops_quantize_act8(tp, x, Ms[mi], cols, q8);
+					ops_matmul_act8(tp, isa, &w8, x, q8, Ms[mi], y);
+				}
+				dt = (now() - t0) / reps;
+				printf("  %s-x8 %.3f", ops_isa_name(isa),
+				       dt * 1e9 / ((double)rows * cols * Ms[mi]));
+				qmat_free_repack(&w8);
 			}
 			printf("\n");
 		}

@@ -221,28 +221,39 @@ static void check_isa(enum ops_isa isa)
 		       ggml_type_name(type), worst_f32);
 		free(data);
 	}
-	/* the 8-row interleaved Q4_K copy (qmat_repack, decode M < 4 on AVX2)
-	 * against the reference on the original rows: 40 rows = 5 groups of
-	 * 8, split unevenly over the 3 threads */
-	{
+	/* the 8-row interleaved Q4_K and Q6_K copies (qmat_repack: every M on
+	 * AVX2, 4 tokens per pass for M >= 4) against the reference on the
+	 * original rows: 40 rows = 5 groups of 8, split unevenly over the 3
+	 * threads */
+	static const uint32_t x8_types[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q6_K };
+
+	for (size_t t = 0; t < sizeof(x8_types) / sizeof(x8_types[0]); t++) {
 		const int rows8 = 40;
+		uint32_t type = x8_types[t];
 		size_t rb;
-		void *data = random_rows(GGML_TYPE_Q4_K, rows8, cols, &rb);
+		void *data = random_rows(type, rows8, cols, &rb);
 		float *y8 = malloc(sizeof(float) * 9 * rows8), *yr8 = malloc(sizeof(float) * 9 * rows8);
+		float *y1 = malloc(sizeof(float) * rows8);
 		struct qmat w, w8;
 		double worst = 0;
+		bool same = true;
 
-		CHECK(qmat_init(&w, data, GGML_TYPE_Q4_K, rows8, cols));
+		CHECK(qmat_init(&w, data, type, rows8, cols));
 		w8 = w;
 		bool made = qmat_repack(&w8);
 
-		CHECKF(made == ops_isa_available(OPS_ISA_AVX2), "qmat_repack made a copy: %d", made);
+		CHECKF(made == ops_isa_available(OPS_ISA_AVX2), "%s qmat_repack made a copy: %d",
+		       ggml_type_name(type), made);
 		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
 			int M = Ms[mi];
 
 			ops_quantize_act8(tp, x, M, cols, q8);
 			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, x, q8, M, yr8), 0);
 			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w8, x, q8, M, y8), 0);
+			/* the last token alone: bit-identical to its row in the batch */
+			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w8, x + (M - 1) * cols,
+						     (const uint8_t *)q8 + ops_act8_bytes(M - 1, cols), 1, y1), 0);
+			same = same && !memcmp(y1, y8 + (M - 1) * rows8, sizeof(float) * rows8);
 			for (int r = 0; r < rows8; r++) {
 				qmat_get_row(&w, r, wf);
 				for (int m = 0; m < M; m++) {
@@ -256,10 +267,13 @@ static void check_isa(enum ops_isa isa)
 				}
 			}
 		}
-		CHECKF(worst < 2e-6, "%s Q4_K 8-row repack act8: worst relative error vs the reference %g",
-		       ops_isa_name(isa), worst);
+		CHECKF(worst < 2e-6, "%s %s 8-row repack act8: worst relative error vs the reference %g",
+		       ops_isa_name(isa), ggml_type_name(type), worst);
+		CHECKF(same, "%s %s 8-row repack: a token alone sums as in a batch", ops_isa_name(isa),
+		       ggml_type_name(type));
 		qmat_free_repack(&w8);
 		CHECK(w8.rep == NULL);
+		free(y1);
 		free(y8);
 		free(yr8);
 		free(data);
