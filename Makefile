@@ -54,8 +54,9 @@ help:
 	@echo "make bench-*    benchmarks, not tests: bench (= bench-model, vs llama.cpp),"
 	@echo "                bench-tokenizer, bench-regcmd, bench-matmul, bench-npu (modelled)"
 	@echo "make accuracy   NPU (emulated) vs CPU path: top-1 agreement and KL divergence"
-	@echo "make kernel-patches | kernel-check | kernel-kunit | kernel"
-	@echo "                regenerate/check the patch series, KUnit under qemu, board build"
+	@echo "make kernel-patches | kernel-check | kernel-kunit | kernel | kernel-dtcheck"
+	@echo "                regenerate/check the patch series, KUnit under qemu, board build,"
+	@echo "                DT schema checks (dt-schema) of the binding, board dtb and overlay"
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

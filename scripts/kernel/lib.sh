@@ -113,14 +113,36 @@ series_files() {
 	fi
 }
 
+series_applied() {
+	[ "$(git -C "$KSRC" rev-parse --abbrev-ref HEAD)" = rosenblatt ] &&
+		[ -f "$1" ] && [ "$(cat "$1")" = "$2" ] &&
+		[ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ]
+}
+
 # Check out a fresh "rosenblatt" branch from pristine and git am the series.
 # Skips the work when the branch already carries exactly these patch files.
+# Every job that builds from the tree holds a shared lock on it until it
+# exits (fd 8); rewriting the tree takes it exclusively, so a job with
+# another series waits for the builds in progress instead of changing their
+# sources under them.
 apply_series() {
 	local stamp="$KSRC/.git/rosenblatt-series" want
 	want=$(series_files | xargs sha256sum | sha256sum | cut -d' ' -f1)
-	if [ "$(git -C "$KSRC" rev-parse --abbrev-ref HEAD)" = rosenblatt ] &&
-	   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-	   [ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ]; then
+	exec 8>"$KERNEL_WORK/.tree-$KVER.lock"
+	if ! flock -s -n 8; then
+		log "waiting for the $KVER tree: another kernel job is changing it"
+		flock -s 8
+	fi
+	if series_applied "$stamp" "$want"; then
+		log "series already applied on $KVER ($PKGVER)"
+		return 0
+	fi
+	if ! flock -x -n 8; then
+		log "waiting for the kernel jobs building from the $KVER tree to finish (another series)"
+		flock -x 8
+	fi
+	if series_applied "$stamp" "$want"; then
+		flock -s 8
 		log "series already applied on $KVER ($PKGVER)"
 		return 0
 	fi
@@ -133,4 +155,15 @@ apply_series() {
 		am -q --committer-date-is-author-date $(series_files) ||
 		die "git am failed on $KVER; see 'git -C $KSRC am --show-current-patch'"
 	echo "$want" >"$stamp"
+	flock -s 8
+}
+
+# One job per build directory at a time (fd 7, held until the job exits).
+lock_build_dir() {
+	mkdir -p "$1"
+	exec 7>"$1.lock"
+	if ! flock -n 7; then
+		log "waiting: another kernel job is building in $1"
+		flock 7
+	fi
 }
