@@ -126,6 +126,15 @@ int32_t sampler_sample(struct sampler *s, const float *logits)
 	struct sampler_cand *c = s->cand;
 	int n = s->n_vocab;
 
+	if (s->p.temp <= 0 && s->p.repeat_penalty == 1.0f) {
+		/* greedy without penalties: the argmax, no candidate copy (decode hot path) */
+		int best = 0;
+
+		for (int i = 1; i < n; i++)
+			if (logits[i] > logits[best])
+				best = i;
+		return best;
+	}
 	for (int i = 0; i < n; i++) {
 		c[i].id = i;
 		c[i].logit = logits[i];
