@@ -23,7 +23,11 @@
 
 #define MODEL_MAX_ROT 1024		/* ops_rope keeps n_rot/2 angles on the stack */
 #define QK_K_COLS 256			/* K-quant super-block: act8 needs whole ones */
-#define ATTN_SERIAL_MACS (1 << 18)	/* q.K MACs below which attention runs on one thread */
+/* q.K MACs below which attention runs on the calling thread: right after the
+ * QKV matmul the pool's workers are still spinning, so only tiny attention
+ * (short context, few heads) is cheaper alone (A/B on Qwen2.5-1.5B decode,
+ * 2 threads: 1 << 14 gave +2.5 % over 1 << 18) */
+#define ATTN_SERIAL_MACS (1 << 14)
 /* prompt chunks of at least this many rows run as a two-half pipeline on an async backend */
 #define PIPE_MIN_ROWS 32
 
@@ -630,8 +634,6 @@ static void attention_rows(struct model_ctx *c, int l, int r0, int n, int pos0)
 {
 	const struct model_config *cfg = &c->m->cfg;
 	struct attn_job aj = { .c = c, .layer = l, .B = n, .pos0 = pos0, .b0 = r0 };
-	/* a short decode step's attention costs less than waking a thread
-	 * (~60 us on the build VM): run it on the caller */
 	bool small = (int64_t)n * cfg->n_head * (pos0 + r0 + n) * cfg->head_dim < ATTN_SERIAL_MACS;
 
 	threadpool_run(small ? NULL : c->tp, attn_worker, &aj);
