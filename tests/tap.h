@@ -73,4 +73,32 @@ static inline int tap_done(void)
 	return tap_any_failed ? 1 : 0;
 }
 
+/*
+ * Programs that print one TAP line per check with its own description
+ * (the NPU backend suites): tap_ok() numbers and prints it, tap_ok_done()
+ * closes the plan.
+ */
+static int tap_ok_no, tap_ok_failed;
+
+static inline void tap_ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void tap_ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", cond ? "" : "not ", ++tap_ok_no);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		tap_ok_failed++;
+}
+
+static inline int tap_ok_done(void)
+{
+	printf("1..%d\n", tap_ok_no);
+	return tap_ok_failed != 0;
+}
+
 #endif

@@ -15,7 +15,6 @@
  * batching (descriptors per ioctl), K chunks, N splits, bias, Hadamard.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,24 +25,10 @@
 #include "ggml_types.h"
 #include "npu_backend.h"
 #include "quant.h"
+#include "tap.h"
 #include "threadpool.h"
 
-static int tn, nfail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++tn);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		nfail++;
-}
+#define ok tap_ok
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static float frand(void)	/* [-1, 1) */
@@ -803,16 +788,14 @@ int main(int argc, char **argv)
 
 	if (!strcmp(mode, "--dry")) {
 		test_dry();
-		printf("1..%d\n", tn);
-		return nfail != 0;
+		return tap_ok_done();
 	}
 	be = npu_backend_open(NULL, err, sizeof(err));
 	if (!strcmp(mode, "--expect-no-matmul")) {
 		ok(!be && strstr(err, "lacks DRM_IOCTL_ROCKET_SUBMIT_MATMUL"),
 		   "upstream driver refused with a clear message: %s", be ? "(opened!)" : err);
 		npu_backend_close(be);
-		printf("1..%d\n", tn);
-		return nfail != 0;
+		return tap_ok_done();
 	}
 	if (!be) {
 		if (strstr(err, "no rocket NPU device")) {
@@ -820,8 +803,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		ok(0, "open: %s", err);
-		printf("1..%d\n", tn);
-		return 1;
+		return tap_ok_done();
 	}
 	ok(strstr(npu_backend_describe(be), "rocket 1.") != NULL, "opened %s",
 	   npu_backend_describe(be));
@@ -857,6 +839,5 @@ int main(int argc, char **argv)
 	test_cpu_share();
 	test_async();
 	test_dry();
-	printf("1..%d\n", tn);
-	return nfail != 0;
+	return tap_ok_done();
 }

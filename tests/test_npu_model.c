@@ -10,30 +10,15 @@
  * usage: test_npu_model MODEL.gguf...
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
 #include "npu_model.h"
+#include "tap.h"
 
-static int tn, nfail;
-
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++tn);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		nfail++;
-}
+#define ok tap_ok
 
 /* KL(softmax(p) || softmax(q)) */
 static double kld(const float *p, const float *q, int n)
@@ -203,6 +188,5 @@ int main(int argc, char **argv)
 	npu_backend_close(nb);
 	for (int i = 1; i < argc; i++)
 		test_model(argv[i]);
-	printf("1..%d\n", tn);
-	return nfail != 0;
+	return tap_ok_done();
 }
