@@ -127,7 +127,8 @@ series_applied() {
 # sources under them.
 apply_series() {
 	local stamp="$KSRC/.git/rosenblatt-series" want
-	want=$(series_files | xargs sha256sum | sha256sum | cut -d' ' -f1)
+	# the patch contents only: the same series from another clone is the same series
+	want=$(series_files | xargs sha256sum | cut -d' ' -f1 | sha256sum | cut -d' ' -f1)
 	exec 8>"$KERNEL_WORK/.tree-$KVER.lock"
 	if ! flock -s -n 8; then
 		log "waiting for the $KVER tree: another kernel job is changing it"
