@@ -1042,9 +1042,13 @@ static void read_c(const int32_t *C, const struct npu_part *p, const struct npu_
 	}
 }
 
-/* acc -> outputs for columns [n0, n1) (after the last K chunk). */
-static void rescale_acc(const struct npu_mm *mm, const int32_t *acc, uint32_t m_lo,
-			uint32_t m_hi, uint32_t n0, uint32_t n1, const float *as)
+/*
+ * acc -> outputs for columns [n0, n1) and rows [m_lo, m_hi) (after the last K
+ * chunk). lo > 0: hi/lo rows, y[m] = (acc[m] a[m] + acc[lo + m] a[lo + m]) w[n]
+ * (+ bias), summed in double.
+ */
+static void rescale_acc(const struct npu_mm *mm, const int32_t *acc, uint32_t lo_rows,
+			uint32_t m_lo, uint32_t m_hi, uint32_t n0, uint32_t n1, const float *as)
 {
 	const struct npu_weight *w = mm->w;
 	uint32_t N = (uint32_t)w->rows;
@@ -1062,44 +1066,23 @@ static void rescale_acc(const struct npu_mm *mm, const int32_t *acc, uint32_t m_
 		for (uint32_t m = m_lo; m < m_hi; m++)
 			for (uint32_t n = lo; n < hi; n++) {
 				uint32_t j = n - w->sub_off[s];
+				const int32_t *a = acc + (size_t)m * N + n;
+				float v;
 
-				y[(size_t)m * ld + j] = (float)acc[(size_t)m * N + n] * as[m] *
-							w->scale[n] + (bias ? bias[j] : 0.0f);
-			}
-	}
-}
-
-/* hi/lo rows: y[m] = (acc[m] a[m] + acc[Mu + m] a[Mu + m]) w[n] + bias, m in [m_lo, m_hi). */
-static void rescale_hilo(const struct npu_mm *mm, const int32_t *acc, uint32_t Mu, uint32_t m_lo,
-			 uint32_t m_hi, uint32_t n0, uint32_t n1, const float *as)
-{
-	const struct npu_weight *w = mm->w;
-	uint32_t N = (uint32_t)w->rows;
-
-	for (uint32_t s = 0; s < w->nsub; s++) {
-		uint32_t lo = w->sub_off[s] > n0 ? w->sub_off[s] : n0;
-		uint32_t hi = w->sub_off[s] + w->sub_rows[s] < n1 ? w->sub_off[s] + w->sub_rows[s] : n1;
-		float *y;
-		const float *bias;
-		uint32_t ld;
-
-		out_of(mm, w, s, &y, &bias, &ld);
-		if (!y)
-			continue;
-		for (uint32_t m = m_lo; m < m_hi; m++)
-			for (uint32_t n = lo; n < hi; n++) {
-				uint32_t j = n - w->sub_off[s];
-				double v = (double)acc[(size_t)m * N + n] * as[m] +
-					   (double)acc[(size_t)(Mu + m) * N + n] * as[Mu + m];
-
-				y[(size_t)m * ld + j] = (float)(v * w->scale[n]) + (bias ? bias[j] : 0.0f);
+				if (lo_rows)
+					v = (float)(((double)a[0] * as[m] +
+						     (double)a[(size_t)lo_rows * N] * as[lo_rows + m]) *
+						    w->scale[n]);
+				else
+					v = (float)a[0] * as[m] * w->scale[n];
+				y[(size_t)m * ld + j] = v + (bias ? bias[j] : 0.0f);
 			}
 	}
 }
 
 /* Row-parallel work of a batch on the thread pool. */
 struct par {
-	int kind;		/* 0: quantise + pack, 1: read C, 2: rescale acc, 3: hi/lo */
+	int kind;		/* 0: quantise + pack, 1: read C, 2: rescale acc */
 	uint32_t m_lo, m_hi;
 	uint32_t Mu;		/* hi/lo: user rows (lo rows at Mu..) */
 	/* quantise */
@@ -1166,12 +1149,10 @@ static void par_fn(void *arg, int ith, int nth)
 				       ch->kp);
 			img += ((uint64_t)j->Mp * ch->kp + NPU_ALIGN - 1) / NPU_ALIGN * NPU_ALIGN;
 		}
-	} else if (j->kind == 3) {
-		rescale_hilo(j->mm, j->acc, j->Mu, lo, hi, j->n0, j->n1, j->as);
 	} else if (j->kind == 1) {
 		read_c(j->C, j->p, j->mm, lo, hi, j->as, j->acc, j->add);
 	} else {
-		rescale_acc(j->mm, j->acc, lo, hi, j->n0, j->n1, j->as);
+		rescale_acc(j->mm, j->acc, j->Mu, lo, hi, j->n0, j->n1, j->as);
 	}
 }
 
@@ -1542,9 +1523,9 @@ int npu_matmul_wait(struct npu_backend *be, int ticket, char *err, size_t err_le
 					goto oom;
 				memset(be->acc, 0, (size_t)M * w->rows * sizeof(int32_t));
 				if (M != Mu)
-					rescale_hilo(m, be->acc, Mu, 0, Mu, pt->n0, n1, as);
+					rescale_acc(m, be->acc, Mu, 0, Mu, pt->n0, n1, as);
 				else
-					rescale_acc(m, be->acc, pt->m0, m_hi, pt->n0, n1, as);
+					rescale_acc(m, be->acc, 0, pt->m0, m_hi, pt->n0, n1, as);
 			}
 			continue;
 		}
@@ -1568,8 +1549,9 @@ int npu_matmul_wait(struct npu_backend *be, int ticket, char *err, size_t err_le
 		}
 		if (multi && pt->chunk + 1 == pt->nchunks) {
 			/* hi/lo: every part covers all rows (no row groups) */
-			pj = (struct par){ .kind = M != Mu ? 3 : 2, .m_lo = M != Mu ? 0 : pt->m0,
-					   .m_hi = M != Mu ? Mu : m_hi, .Mu = Mu, .mm = m, .acc = acc,
+			pj = (struct par){ .kind = 2, .m_lo = M != Mu ? 0 : pt->m0,
+					   .m_hi = M != Mu ? Mu : m_hi, .Mu = M != Mu ? Mu : 0,
+					   .mm = m, .acc = acc,
 					   .as = as, .n0 = pt->n0, .n1 = n1 };
 			par_run(be, &pj, (uint64_t)(m_hi - pt->m0) * (n1 - pt->n0));
 		}
