@@ -255,6 +255,20 @@ static AVX2 INLINE void u8x32_to_f32(__m256i v, __m256 out[4])
 }
 
 /*
+ * Quarter k (32 weights) of half n of a Q6_K block as 6-bit unsigned bytes,
+ * from that half's ql (l1 = bytes 0-31, l2 = 32-63) and qh.
+ */
+static AVX2 INLINE __m256i q6_quarter(__m256i l1, __m256i l2, __m256i qh, int k)
+{
+	__m256i l = k & 1 ? l2 : l1;
+	__m256i h = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3));
+
+	if (k >= 2)
+		l = _mm256_srli_epi16(l, 4);
+	return _mm256_or_si256(_mm256_and_si256(l, _mm256_set1_epi8(0x0f)), _mm256_slli_epi16(h, 4));
+}
+
+/*
  * Group g (0..7) of 32 weights of a Q4_K/Q6_K super-block as 4 vectors of
  * unscaled q, the scale of the first 16 (a) and of the last 16 (b), and
  * the min to subtract times sum(x) (Q4_K). Layouts as dequantize_row_q4_K
@@ -263,7 +277,7 @@ static AVX2 INLINE void u8x32_to_f32(__m256i v, __m256 out[4])
 static AVX2 INLINE void load_group_k(uint32_t type, const void *blk, int g, __m256 w[4],
 				     float *a, float *b, float *mn)
 {
-	const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3);
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
 
 	if (type == GGML_TYPE_Q4_K) {
 		const struct block_q4_K *x = blk;
@@ -282,10 +296,7 @@ static AVX2 INLINE void load_group_k(uint32_t type, const void *blk, int g, __m2
 		__m256i ql = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * n + 32 * (k & 1)));
 		__m256i qh = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * n));
 
-		if (k >= 2)
-			ql = _mm256_srli_epi16(ql, 4);
-		qh = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m2);
-		u8x32_to_f32(_mm256_or_si256(_mm256_and_si256(ql, m4), _mm256_slli_epi16(qh, 4)), w);
+		u8x32_to_f32(q6_quarter(ql, ql, qh, k), w);
 		for (int i = 0; i < 4; i++)
 			w[i] = _mm256_sub_ps(w[i], _mm256_set1_ps(32.0f));
 		float d = h2f(x->d);
@@ -458,7 +469,6 @@ static AVX2 INLINE void q4k_q8k(const struct block_q4_K *x, const struct block_q
 static AVX2 INLINE void q6k_q8k(const struct block_q6_K *x, const struct block_q8_K *y,
 				int64_t nb, int nm, float *out, bool vnni)
 {
-	const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3);
 	__m256 acc[8];
 
 	UNROLL for (int m = 0; m < nm; m++)
@@ -482,12 +492,7 @@ static AVX2 INLINE void q6k_q8k(const struct block_q6_K *x, const struct block_q
 			__m256i l2 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * n + 32));
 
 			NOUNROLL for (int k = 0; k < 4; k++) {
-				__m256i l = k & 1 ? l2 : l1;
-
-				if (k >= 2)
-					l = _mm256_srli_epi16(l, 4);
-				__m256i h = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m2);
-				__m256i q6 = _mm256_or_si256(_mm256_and_si256(l, m4), _mm256_slli_epi16(h, 4));
+				__m256i q6 = q6_quarter(l1, l2, qh, k);
 				__m256i s = q6_scale16(sc8, 4 * n + k);
 
 				UNROLL for (int m = 0; m < nm; m++) {
@@ -576,7 +581,6 @@ static AVX2 INLINE void q4k_q8k_row(const struct block_q4_K *x, const struct blo
 static AVX2 INLINE void q6k_q8k_row(const struct block_q6_K *x, const struct block_q8_K *y,
 				    int64_t nb, float *out, bool vnni)
 {
-	const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3);
 	__m256 acc = _mm256_setzero_ps();
 
 	for (int64_t i = 0; i < nb; i++) {
@@ -594,12 +598,7 @@ static AVX2 INLINE void q6k_q8k_row(const struct block_q6_K *x, const struct blo
 			__m256i l2 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * n + 32));
 
 			UNROLL for (int k = 0; k < 4; k++) {
-				__m256i l = k & 1 ? l2 : l1;
-
-				if (k >= 2)
-					l = _mm256_srli_epi16(l, 4);
-				__m256i h = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), m2);
-				__m256i q6 = _mm256_or_si256(_mm256_and_si256(l, m4), _mm256_slli_epi16(h, 4));
+				__m256i q6 = q6_quarter(l1, l2, qh, k);
 				__m256i p = _mm256_maddubs_epi16(q6, _mm256_loadu_si256(
 					(const __m256i *)(y[i].qs + 128 * n + 32 * k)));
 
