@@ -28,8 +28,6 @@
  * (short context, few heads) is cheaper alone (A/B on Qwen2.5-1.5B decode,
  * 2 threads: 1 << 14 gave +2.5 % over 1 << 18) */
 #define ATTN_SERIAL_MACS (1 << 14)
-/* prompt chunks of at least this many rows run as a two-half pipeline on an async backend */
-#define PIPE_MIN_ROWS 32
 
 const char *model_arch_name(enum model_arch a)
 {
@@ -770,7 +768,7 @@ static int forward_chunk_pipelined(struct model_ctx *c, const int32_t *tok, int 
 	const struct model_config *cfg = &m->cfg;
 	size_t D = (size_t)cfg->n_embd, F = (size_t)cfg->n_ff;
 	size_t qd = (size_t)cfg->n_head * cfg->head_dim, kvd = (size_t)cfg->n_head_kv * cfg->head_dim;
-	int r[2] = { 0, (B / 2 + 3) / 4 * 4 }, n[2] = { (B / 2 + 3) / 4 * 4, B - (B / 2 + 3) / 4 * 4 };
+	int h0 = model_pipe_first_half(B), r[2] = { 0, h0 }, n[2] = { h0, B - h0 };
 	float *qkv_out[3] = { c->q, c->k, c->v }, *gu_out[2] = { c->hb, c->hb2 };
 	const size_t qkv_w[3] = { qd, kvd, kvd }, gu_w[2] = { F, F };
 	struct pipe p = { .c = c };
@@ -871,7 +869,7 @@ int model_eval(struct model_ctx *c, const int32_t *tokens, int n, float *logits,
 	}
 	for (int start = 0; start < n; start += c->n_batch) {
 		int B = n - start < c->n_batch ? n - start : c->n_batch;
-		bool pipelined = c->backend && c->backend->submit && B >= PIPE_MIN_ROWS &&
+		bool pipelined = c->backend && c->backend->submit && B >= MODEL_PIPE_MIN_ROWS &&
 				 !c->no_pipeline;
 		int rc = pipelined ? forward_chunk_pipelined(c, tokens + start, B, c->n_past)
 			      : forward_chunk(c, tokens + start, B, c->n_past);

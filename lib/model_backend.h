@@ -24,6 +24,18 @@ enum model_mm_site {
 
 #define MODEL_BACKEND_MAX_INFLIGHT 4
 
+/*
+ * On a backend with submit/wait, prompt chunks of at least this many rows
+ * run as two pipelined halves (lib/model.c); the first half has this many
+ * rows (a multiple of 4, the NPU's row padding). Shared with the
+ * performance model (tools/npu-perf-model.c), which replays the schedule.
+ */
+#define MODEL_PIPE_MIN_ROWS 32
+static inline int model_pipe_first_half(int rows)
+{
+	return (rows / 2 + 3) / 4 * 4;
+}
+
 struct model_backend {
 	const char *name;
 	/*

@@ -22,6 +22,7 @@
 #include "rocket_matmul.h"
 
 #include "ggml_types.h"
+#include "model_backend.h"
 #include "npu_backend.h"
 
 /* ---- the model of the machine ------------------------------------------ */
@@ -337,56 +338,54 @@ static void teardown(struct run *r)
 }
 
 /* The matmul calls of one forward chunk of M tokens, as the model makes them. */
+/* The matmuls of one layer as the model batches them (x, y: dry scratch of big floats each). */
+struct layer_calls {
+	struct npu_mm qkv[3], o, gu[2], down;
+	int nq, ng;
+};
+
+static void layer_calls(const struct lw *L, float *x, float *y, size_t big, struct layer_calls *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < 3; i++)
+		if (L->qkv[i])
+			c->qkv[c->nq++] = (struct npu_mm){ .w = L->qkv[i], .x = x, .ys = { y, y, y } };
+	for (int i = 0; i < 2; i++)
+		if (L->gu[i])
+			c->gu[c->ng++] = (struct npu_mm){ .w = L->gu[i], .x = x, .ys = { y, y + big } };
+	c->o = (struct npu_mm){ .w = L->o, .x = x, .y = y };
+	c->down = (struct npu_mm){ .w = L->down, .x = x, .y = y };
+}
+
+/* One synchronous call (decode, or a chunk without the pipeline), timed by end_call(). */
+static void sync_call(struct run *r, const struct npu_mm *mm, int n, int M)
+{
+	char err[256];
+
+	npu_matmul_batch(r->be, mm, n, M, err, sizeof(err));
+	end_call(r->be, &r->cpu_seen);
+}
+
 static void forward(struct run *r, int M, bool logits)
 {
 	const struct shape *s = r->s;
 	size_t big = (size_t)M * (s->n_ff > s->n_embd * 2 ? s->n_ff : s->n_embd * 2);
 	float *x = calloc(big, sizeof(float)), *y = calloc(big * 2, sizeof(float));
 	float *yv = calloc((size_t)s->n_vocab, sizeof(float));
-	char err[256];
 
 	for (int l = 0; l < s->n_layer; l++) {
-		struct lw *L = &r->L[l];
-		struct npu_mm mm[3];
-		int n = 0;
+		struct layer_calls c;
 
-		memset(mm, 0, sizeof(mm));
-		for (int i = 0; i < 3; i++)
-			if (L->qkv[i]) {
-				mm[n].w = L->qkv[i];
-				mm[n].x = x;
-				for (int j = 0; j < 3; j++)
-					mm[n].ys[j] = y;
-				n++;
-			}
-		npu_matmul_batch(r->be, mm, n, M, err, sizeof(err));
-		end_call(r->be, &r->cpu_seen);
-		memset(mm, 0, sizeof(mm));
-		mm[0] = (struct npu_mm){ .w = L->o, .x = x, .y = y };
-		npu_matmul_batch(r->be, mm, 1, M, err, sizeof(err));
-		end_call(r->be, &r->cpu_seen);
-		memset(mm, 0, sizeof(mm));
-		n = 0;
-		for (int i = 0; i < 2; i++)
-			if (L->gu[i]) {
-				mm[n].w = L->gu[i];
-				mm[n].x = x;
-				mm[n].ys[0] = y;
-				mm[n].ys[1] = y + big;
-				n++;
-			}
-		npu_matmul_batch(r->be, mm, n, M, err, sizeof(err));
-		end_call(r->be, &r->cpu_seen);
-		memset(mm, 0, sizeof(mm));
-		mm[0] = (struct npu_mm){ .w = L->down, .x = x, .y = y };
-		npu_matmul_batch(r->be, mm, 1, M, err, sizeof(err));
-		end_call(r->be, &r->cpu_seen);
+		layer_calls(&r->L[l], x, y, big, &c);
+		sync_call(r, c.qkv, c.nq, M);
+		sync_call(r, &c.o, 1, M);
+		sync_call(r, c.gu, c.ng, M);
+		sync_call(r, &c.down, 1, M);
 	}
 	if (logits) {
 		struct npu_mm mm = { .w = r->out, .x = x, .y = yv };
 
-		npu_matmul_batch(r->be, &mm, 1, 1, err, sizeof(err));
-		end_call(r->be, &r->cpu_seen);
+		sync_call(r, &mm, 1, 1);
 	}
 	free(x);
 	free(y);
@@ -415,7 +414,6 @@ static double cpu_other(const struct hw *hw, const struct shape *s, int M, int p
  * the NPU's (one call after the other, each starting when both the NPU is
  * free and the call was submitted). Returns the chunk's time.
  */
-#define PIPE_MIN_ROWS 32	/* as lib/model.c */
 
 struct vclk {
 	struct run *r;
@@ -469,7 +467,7 @@ static double forward_pipe(struct run *r, int M, int pos0)
 {
 	const struct hw *hw = g_hw;
 	const struct shape *s = r->s;
-	int r0[2] = { 0, (M / 2 + 3) / 4 * 4 }, n[2] = { (M / 2 + 3) / 4 * 4, M - (M / 2 + 3) / 4 * 4 };
+	int h0 = model_pipe_first_half(M), r0[2] = { 0, h0 }, n[2] = { h0, M - h0 };
 	size_t big = (size_t)M * (s->n_ff > s->n_embd * 2 ? s->n_ff : s->n_embd * 2);
 	float *x = calloc(big, sizeof(float)), *y = calloc(big * 2, sizeof(float));
 	struct vclk v = { .r = r };
@@ -483,65 +481,44 @@ static double forward_pipe(struct run *r, int M, int pos0)
 	}
 	v.cpu = M * hw->cpu_token / 8;
 	for (int l = 0; l < s->n_layer; l++) {
-		struct lw *L = &r->L[l];
-		struct npu_mm qkv[3], o, gu[2], down;
-		int nq = 0, ng = 0;
+		struct layer_calls c, next;
 
-		memset(qkv, 0, sizeof(qkv));
-		memset(gu, 0, sizeof(gu));
-		for (int i = 0; i < 3; i++)
-			if (L->qkv[i])
-				qkv[nq++] = (struct npu_mm){ .w = L->qkv[i], .x = x,
-							    .ys = { y, y, y } };
-		for (int i = 0; i < 2; i++)
-			if (L->gu[i])
-				gu[ng++] = (struct npu_mm){ .w = L->gu[i], .x = x,
-							   .ys = { y, y + big } };
-		o = (struct npu_mm){ .w = L->o, .x = x, .y = y };
-		down = (struct npu_mm){ .w = L->down, .x = x, .y = y };
+		layer_calls(&r->L[l], x, y, big, &c);
 		/* the schedule of lib/model.c forward_chunk_pipelined(), step by step */
 		if (l == 0) {
 			v.cpu += ew[0];
-			v_submit(&v, qkv, nq, n[0]);
+			v_submit(&v, c.qkv, c.nq, n[0]);
 		}
 		v_wait(&v);
 		v.cpu += attn[0];
-		v_submit(&v, &o, 1, n[0]);
+		v_submit(&v, &c.o, 1, n[0]);
 		if (l > 0) {
 			v_wait(&v);
 			v.cpu += ew[1];
 		}
 		v.cpu += ew[1];
-		v_submit(&v, qkv, nq, n[1]);
+		v_submit(&v, c.qkv, c.nq, n[1]);
 		v_wait(&v);
 		v.cpu += ew[0];
-		v_submit(&v, gu, ng, n[0]);
+		v_submit(&v, c.gu, c.ng, n[0]);
 		v_wait(&v);
 		v.cpu += attn[1];
-		v_submit(&v, &o, 1, n[1]);
+		v_submit(&v, &c.o, 1, n[1]);
 		v_wait(&v);
 		v.cpu += ew[0];
-		v_submit(&v, &down, 1, n[0]);
+		v_submit(&v, &c.down, 1, n[0]);
 		v_wait(&v);
 		v.cpu += ew[1];
-		v_submit(&v, gu, ng, n[1]);
+		v_submit(&v, c.gu, c.ng, n[1]);
 		v_wait(&v);
 		v.cpu += ew[0];
 		if (l + 1 < s->n_layer) {
-			struct lw *N = &r->L[l + 1];
-			struct npu_mm nq3[3];
-			int k = 0;
-
-			memset(nq3, 0, sizeof(nq3));
-			for (int i = 0; i < 3; i++)
-				if (N->qkv[i])
-					nq3[k++] = (struct npu_mm){ .w = N->qkv[i], .x = x,
-								   .ys = { y, y, y } };
-			v_submit(&v, nq3, k, n[0]);
+			layer_calls(&r->L[l + 1], x, y, big, &next);
+			v_submit(&v, next.qkv, next.nq, n[0]);
 		}
 		v_wait(&v);
 		v.cpu += ew[1];
-		v_submit(&v, &down, 1, n[1]);
+		v_submit(&v, &c.down, 1, n[1]);
 	}
 	v_wait(&v);
 	v.cpu += ew[1];
@@ -590,7 +567,7 @@ static struct result model_share(const struct hw *hw, const struct shape *s, boo
 	g_share = share;
 	if (setup(&r, s, &o, fuse))
 		exit(1);
-	if (M >= PIPE_MIN_ROWS && !g_no_pipe) {
+	if (M >= MODEL_PIPE_MIN_ROWS && !g_no_pipe) {
 		res.t_total = forward_pipe(&r, M, pos0);
 	} else {
 		forward(&r, M, true);
