@@ -47,6 +47,29 @@ static struct npu_weight **slot(struct npu_mb *b, uint32_t i)
 	}
 }
 
+/* The model's matrices behind slot i (stacked in this order); returns how many. */
+static int slot_src(const struct model *m, uint32_t i, struct npu_wsrc src[3], int64_t *cols)
+{
+	const struct model_layer *L = &m->layers[i / 4 < (uint32_t)m->cfg.n_layer ? i / 4 : 0];
+	const struct qmat *q[3];
+	int n = 1;
+
+	if (i / 4 >= (uint32_t)m->cfg.n_layer) {
+		q[0] = &m->output;
+	} else {
+		switch (i % 4) {
+		case 0: q[0] = &L->wq; q[1] = &L->wk; q[2] = &L->wv; n = 3; break;
+		case 1: q[0] = &L->wo; break;
+		case 2: q[0] = &L->gate; q[1] = &L->up; n = 2; break;
+		default: q[0] = &L->down; break;
+		}
+	}
+	for (int k = 0; k < n; k++)
+		src[k] = (struct npu_wsrc){ .data = q[k]->data, .type = q[k]->type, .rows = q[k]->rows };
+	*cols = q[0]->cols;
+	return n;
+}
+
 static uint64_t qmat_hash(uint64_t h, const struct qmat *q)
 {
 	int64_t meta[3] = { q->type, q->rows, q->cols };
@@ -136,19 +159,16 @@ static void prog(void *arg, uint64_t done, uint64_t total)
 		b->progress(b->progress_arg, b->done + done, b->total);
 }
 
-static struct npu_weight *load(struct npu_mb *b, const struct qmat *const *q, int n, char *err,
-			       size_t err_len)
+/* Prepare slot i from the model's matrices. */
+static struct npu_weight *load(struct npu_mb *b, uint32_t i, char *err, size_t err_len)
 {
-	struct npu_wsrc src[NPU_MAX_SUB];
-	struct npu_weight *w;
-	uint64_t rows = 0;
+	struct npu_wsrc src[3];
+	int64_t cols;
+	int n = slot_src(b->m, i, src, &cols);
+	struct npu_weight *w = npu_weight_load_fused(b->be, src, n, cols, prog, b, err, err_len);
 
-	for (int i = 0; i < n; i++) {
-		src[i] = (struct npu_wsrc){ .data = q[i]->data, .type = q[i]->type, .rows = q[i]->rows };
-		rows += (uint64_t)q[i]->rows;
-	}
-	w = npu_weight_load_fused(b->be, src, n, q[0]->cols, prog, b, err, err_len);
-	b->done += rows;
+	for (int k = 0; k < n; k++)
+		b->done += (uint64_t)src[k].rows;
 	return w;
 }
 
@@ -158,24 +178,10 @@ static int set_cpu_share(struct npu_mb *b, double share, char *err, size_t err_l
 	uint32_t count = (uint32_t)b->m->cfg.n_layer * 4 + 1;
 
 	for (uint32_t i = 0; i < count; i++) {
-		const struct model_layer *L = &b->m->layers[i / 4 < (uint32_t)b->m->cfg.n_layer ? i / 4 : 0];
-		const struct qmat *q[3];
 		struct npu_wsrc src[3];
-		int n = 1;
+		int64_t cols;
+		int n = slot_src(b->m, i, src, &cols);
 
-		if (i / 4 >= (uint32_t)b->m->cfg.n_layer) {
-			q[0] = &b->m->output;
-		} else {
-			switch (i % 4) {
-			case 0: q[0] = &L->wq; q[1] = &L->wk; q[2] = &L->wv; n = 3; break;
-			case 1: q[0] = &L->wo; break;
-			case 2: q[0] = &L->gate; q[1] = &L->up; n = 2; break;
-			default: q[0] = &L->down; break;
-			}
-		}
-		for (int k = 0; k < n; k++)
-			src[k] = (struct npu_wsrc){ .data = q[k]->data, .type = q[k]->type,
-						    .rows = q[k]->rows };
 		if (npu_weight_set_cpu_share(b->be, *slot(b, i), src, n, share, err, err_len))
 			return -1;
 	}
@@ -342,24 +348,9 @@ struct model_backend *npu_model_backend_new(const struct model *m, const struct 
 			return &b->base;
 		}
 	}
-	for (int l = 0; l < cfg->n_layer; l++) {
-		const struct model_layer *L = &m->layers[l];
-		const struct qmat *qkv[3] = { &L->wq, &L->wk, &L->wv };
-		const struct qmat *gu[2] = { &L->gate, &L->up };
-		const struct qmat *wo = &L->wo, *down = &L->down;
-
-		if (!(b->L[l].qkv = load(b, qkv, 3, err, err_len)) ||
-		    !(b->L[l].o = load(b, &wo, 1, err, err_len)) ||
-		    !(b->L[l].gate_up = load(b, gu, 2, err, err_len)) ||
-		    !(b->L[l].down = load(b, &down, 1, err, err_len)))
+	for (uint32_t i = 0; i < (uint32_t)cfg->n_layer * 4 + 1; i++)
+		if (!(*slot(b, i) = load(b, i, err, err_len)))
 			goto fail;
-	}
-	{
-		const struct qmat *out = &m->output;
-
-		if (!(b->out = load(b, &out, 1, err, err_len)))
-			goto fail;
-	}
 	if (cache && (!o || !o->dry))
 		cache_write(b, cache, src_hash);
 	if (o && o->cpu_share > 0 && set_cpu_share(b, o->cpu_share, err, err_len))
