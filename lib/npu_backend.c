@@ -871,6 +871,11 @@ int npu_weight_set_cpu_share(struct npu_backend *be, struct npu_weight *w,
 			return -1;
 		}
 	}
+	/* the CPU rows run on the caller's pool, else on a one-thread pool of ours */
+	if (share > 0 && !be->dry && !be->o.tp && !be->own_tp && !(be->own_tp = threadpool_new(1))) {
+		seterr(err, err_len, "npu: out of memory");
+		return -1;
+	}
 	/* NPU rows: whole 32-row weight blocks, at least one */
 	keep = (uint32_t)((1.0 - share) * (double)w->rows) / NPU_WB * NPU_WB;
 	if (keep < NPU_WB)
@@ -1242,6 +1247,7 @@ static const struct npu_input *input_of(const struct npu_call *cl, uint32_t nin,
 static int cpu_rows(struct npu_backend *be, const struct npu_mm *mm, int count, uint32_t Mu,
 		    char *err, size_t err_len)
 {
+	struct threadpool *tp = be->o.tp ? be->o.tp : be->own_tp;
 	const float *xq_src = NULL;
 	double t0 = now_s();
 
@@ -1266,18 +1272,12 @@ static int cpu_rows(struct npu_backend *be, const struct npu_mm *mm, int count, 
 			if (ops_act8_type(q->type) && q->cols % 256 == 0 && xq_src != mm[i].x) {
 				if (!grow(&be->xq, &be->xq_n, ops_act8_bytes(Mu, q->cols), 1))
 					goto oom;
-				if (!be->o.tp && !be->own_tp && !(be->own_tp = threadpool_new(1)))
-					goto oom;
-				ops_quantize_act8(be->o.tp ? be->o.tp : be->own_tp, mm[i].x, Mu, q->cols,
-						  be->xq);
+				ops_quantize_act8(tp, mm[i].x, Mu, q->cols, be->xq);
 				xq_src = mm[i].x;
 			}
 			if (!grow((void **)&be->cy, &be->cy_n, Mu * n, sizeof(float)))
 				goto oom;
-			if (!be->o.tp && !be->own_tp && !(be->own_tp = threadpool_new(1)))
-				goto oom;
-			if (ops_matmul_act8(be->o.tp ? be->o.tp : be->own_tp, be->isa, q, mm[i].x, be->xq,
-					    Mu, be->cy))
+			if (ops_matmul_act8(tp, be->isa, q, mm[i].x, be->xq, Mu, be->cy))
 				goto oom;
 			for (uint32_t m = 0; m < Mu; m++)
 				for (size_t j = 0; j < n; j++)
