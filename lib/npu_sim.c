@@ -56,6 +56,8 @@ struct npu_sim {
 	/* CBUF weight banks as left by the last task (for WEIGHT_REUSE) */
 	uint8_t *cbuf_w;
 	size_t cbuf_w_cap;
+	const uint8_t *cbuf_src;	/* by reference: the weights still in DRAM, not copied yet */
+	int cbuf_by_ref;
 	int cbuf_valid;
 	uint32_t cbuf_addr, cbuf_bytes, cbuf_K, cbuf_N, cbuf_prec, cbuf_wbanks;
 	FILE *trace;
@@ -159,6 +161,7 @@ void npu_sim_reset(struct npu_sim *sim)
 {
 	memset(sim->regs, 0, sizeof(sim->regs));
 	sim->cbuf_valid = 0;
+	sim->cbuf_src = NULL;
 	memset(&sim->last, 0, sizeof(sim->last));
 }
 
@@ -167,6 +170,27 @@ void npu_sim_reset_stats(struct npu_sim *sim)
 	memset(&sim->st, 0, sizeof(sim->st));
 	for (size_t i = 0; i < sim->nbufs; i++)
 		sim->bufs[i].rd = sim->bufs[i].wr = 0;
+}
+
+void npu_sim_set_cbuf_by_reference(struct npu_sim *sim, int on)
+{
+	sim->cbuf_by_ref = on;
+}
+
+/* The CBUF's weights as a copy of their own, as the banks hold them. */
+static int cbuf_copy(struct npu_sim *sim, const uint8_t *w, uint64_t bytes)
+{
+	if (sim->cbuf_w_cap < bytes) {
+		uint8_t *nb = realloc(sim->cbuf_w, bytes);
+
+		if (!nb)
+			return -1;
+		sim->cbuf_w = nb;
+		sim->cbuf_w_cap = bytes;
+	}
+	memmove(sim->cbuf_w, w, bytes);
+	sim->cbuf_src = NULL;
+	return 0;
 }
 
 void npu_sim_set_trace(struct npu_sim *sim, FILE *f)
@@ -235,7 +259,11 @@ int npu_sim_map(struct npu_sim *sim, uint64_t iova, uint64_t size, void *host,
 	b->iova = iova;
 	b->size = size;
 	b->host = host;
-	snprintf(b->name, sizeof(b->name), "%s", name ? name : "?");
+	name = name ? name : "?";	/* a bounded copy: snprintf() showed in the emulator's profile */
+	size_t nlen = strnlen(name, sizeof(b->name) - 1);
+
+	memcpy(b->name, name, nlen);
+	b->name[nlen] = '\0';
 	return 0;
 }
 
@@ -897,20 +925,113 @@ static inline double h2d(uint16_t h)
 	return v;
 }
 
-/* int8 dot product, exact in int32 lanes; vectorised by gcc (its -O2 cost model would not) */
-#if defined(__GNUC__) && !defined(__clang__)
-#define NPU_SIM_VECTORISE __attribute__((optimize("tree-loop-vectorize", "vect-cost-model=dynamic")))
-#else
-#define NPU_SIM_VECTORISE
-#endif
-NPU_SIM_VECTORISE
-static int32_t dot_i8(const int8_t *a, const int8_t *b, uint32_t K)
+/*
+ * int8 dot product of a row-major input row @a with one kernel of the weight
+ * layout, read in place: @nblk blocks of 32 k-values, @wstride bytes apart.
+ * @asum is the sum of the row's K values (the VNNI variant needs it). Exact
+ * in int32 (see compute()). The variants picked at run time on x86-64 give
+ * the same sums: the emulated device spends most of a small model's decode
+ * step here. NPU_SIM_DOT=generic|avx2|vnni asks for one (if the CPU has it).
+ */
+typedef int32_t (*dot_i8_fn)(const int8_t *a, const int8_t *w, uint32_t nblk, size_t wstride,
+			     int32_t asum);
+
+static int32_t dot_i8_blocked(const int8_t *a, const int8_t *w, uint32_t nblk, size_t wstride,
+			      int32_t asum)
 {
 	int32_t acc = 0;
 
-	for (size_t k = 0; k < K; k++)
-		acc += (int32_t)a[k] * (int32_t)b[k];
+	(void)asum;
+	for (uint32_t kb = 0; kb < nblk; kb++, a += 32, w += wstride)
+		for (int i = 0; i < 32; i++)
+			acc += (int32_t)a[i] * (int32_t)w[i];
 	return acc;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx2")))
+static int32_t hsum_i32x8(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+__attribute__((target("avx2")))
+static int32_t dot_i8_blocked_avx2(const int8_t *a, const int8_t *w, uint32_t nblk, size_t wstride,
+				   int32_t asum)
+{
+	__m256i acc = _mm256_setzero_si256();
+
+	(void)asum;
+	for (uint32_t kb = 0; kb < nblk; kb++, a += 32, w += wstride) {
+		__m256i va = _mm256_loadu_si256((const __m256i *)a);
+		__m256i vw = _mm256_loadu_si256((const __m256i *)w);
+		/* int8 -> int16, then pairwise int16 products summed into int32 */
+		__m256i alo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(va));
+		__m256i ahi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(va, 1));
+		__m256i wlo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(vw));
+		__m256i whi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(vw, 1));
+
+		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(alo, wlo));
+		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(ahi, whi));
+	}
+	return hsum_i32x8(acc);
+}
+
+/*
+ * VPDPBUSD multiplies unsigned by signed bytes: the weights go in with their
+ * sign bit flipped (w + 128, as u8), and 128 * sum(a) comes off at the end.
+ * The sums wrap in uint32 like the hardware adder would not, but the true
+ * result fits in int32, so the wrapped one is that result.
+ */
+__attribute__((target("avx2,avx512vl,avx512vnni")))
+static int32_t dot_i8_blocked_vnni(const int8_t *a, const int8_t *w, uint32_t nblk, size_t wstride,
+				   int32_t asum)
+{
+	const __m256i flip = _mm256_set1_epi8((char)0x80);
+	__m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+	uint32_t kb = 0;
+
+	for (; kb + 2 <= nblk; kb += 2, a += 64, w += 2 * wstride) {
+		__m256i w0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)w), flip);
+		__m256i w1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w + wstride)), flip);
+
+		acc0 = _mm256_dpbusd_epi32(acc0, w0, _mm256_loadu_si256((const __m256i *)a));
+		acc1 = _mm256_dpbusd_epi32(acc1, w1, _mm256_loadu_si256((const __m256i *)(a + 32)));
+	}
+	if (kb < nblk) {
+		__m256i w0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)w), flip);
+
+		acc0 = _mm256_dpbusd_epi32(acc0, w0, _mm256_loadu_si256((const __m256i *)a));
+	}
+	uint32_t sum = (uint32_t)hsum_i32x8(_mm256_add_epi32(acc0, acc1));
+
+	return (int32_t)(sum - 128u * (uint32_t)asum);
+}
+#endif
+
+static dot_i8_fn pick_dot_i8(int *need_asum)
+{
+	const char *want = getenv("NPU_SIM_DOT");
+
+	*need_asum = 0;
+	if (want && !strcmp(want, "generic"))
+		return dot_i8_blocked;
+#if defined(__x86_64__) && defined(__GNUC__)
+	if ((!want || !strcmp(want, "vnni")) && __builtin_cpu_supports("avx512vnni") &&
+	    __builtin_cpu_supports("avx512vl")) {
+		*need_asum = 1;
+		return dot_i8_blocked_vnni;
+	}
+	if ((!want || !strcmp(want, "avx2")) && __builtin_cpu_supports("avx2"))
+		return dot_i8_blocked_avx2;
+#endif
+	return dot_i8_blocked;
 }
 
 static void store_out(const struct plan *p, uint8_t *out, uint32_t m, uint32_t n, double acc)
@@ -941,37 +1062,42 @@ static int compute(const struct plan *p, const uint8_t *in, const uint8_t *w, ui
 
 	if (p->in_prec == NPU_PREC_INT8) {
 		const int8_t *a = (const int8_t *)in;
-		int8_t *abuf = NULL, *b = malloc(K ? K : 1);
+		int8_t *abuf = NULL;
+		int32_t *asum;
+		int need_asum;
+		dot_i8_fn dot = pick_dot_i8(&need_asum);
 
-		if (!b)
-			return -1;
 		if (p->recipe == NPU_SIM_RECIPE_NC1HWC2) {
 			abuf = malloc(MK ? MK : 1);
-			if (!abuf) {
-				free(b);
+			if (!abuf)
 				return -1;
-			}
 			for (uint32_t c1 = 0; c1 < K / p->c2in; c1++)
 				for (uint32_t m = 0; m < M; m++)
 					memcpy(abuf + (size_t)m * K + (size_t)c1 * p->c2in,
 					       in + ((size_t)c1 * M + m) * p->c2in, p->c2in);
 			a = abuf;
 		}
+		asum = calloc(M ? M : 1, sizeof(*asum));
+		if (!asum) {
+			free(abuf);
+			return -1;
+		}
+		for (uint32_t m = 0; need_asum && m < M; m++)
+			for (uint32_t k = 0; k < K; k++)
+				asum[m] += a[(size_t)m * K + k];
 		for (uint32_t n = 0; n < N; n++) {
 			const int8_t *wn = (const int8_t *)w + (size_t)(n / nb) * nb * K + (size_t)(n % nb) * 32;
 
-			for (uint32_t kb = 0; kb < K / 32; kb++)
-				memcpy(b + (size_t)kb * 32, wn + kb * wblk, 32);
 			for (uint32_t m = 0; m < M; m++) {
-				int32_t acc = dot_i8(a + (size_t)m * K, b, K);
+				int32_t acc = dot(a + (size_t)m * K, wn, K / 32, wblk, asum[m]);
 				uint8_t *dst = out + (uint64_t)(n / p->c2out) * p->out_surf + (uint64_t)m * p->out_line +
 					       (uint64_t)(n % p->c2out) * p->osz;
 
 				st32(dst, (uint32_t)acc);
 			}
 		}
+		free(asum);
 		free(abuf);
-		free(b);
 		return 0;
 	}
 
@@ -1060,7 +1186,7 @@ static int execute(struct npu_sim *sim, struct npu_sim_error *err)
 	if (rc)
 		return rc;
 	if (p.weight_reuse) {
-		w = sim->cbuf_w;
+		w = sim->cbuf_src ? (uint8_t *)sim->cbuf_src : sim->cbuf_w;
 		sim->st.weight_reuse_tasks++;
 	} else {
 		rc = dma_access(sim, p.w_addr, p.w_bytes, 0, "CNA weight", &rw->ref, "CNA_DCOMP_ADDR0",
@@ -1073,19 +1199,20 @@ static int execute(struct npu_sim *sim, struct npu_sim_error *err)
 	if (rc)
 		return rc;
 
-	/* weights resident in the CBUF for a later WEIGHT_REUSE task */
+	/*
+	 * Weights resident in the CBUF for a later WEIGHT_REUSE task. By reference,
+	 * the copy is put off until the NPU is about to overwrite them in DRAM (a
+	 * reuse task's output; a loading task's may not overlap its weights).
+	 */
 	if (!p.weight_reuse) {
 		if (p.w_bytes <= (uint64_t)p.wb * CBUF_BANK_BYTES) {
-			if (sim->cbuf_w_cap < p.w_bytes) {
-				uint8_t *nb = realloc(sim->cbuf_w, p.w_bytes);
-
-				if (!nb)
+			if (sim->cbuf_by_ref) {
+				sim->cbuf_src = w;
+			} else {
+				if (cbuf_copy(sim, w, p.w_bytes))
 					return seterr(err, NPU_SIM_E_NOMEM, sim->cur_task, NULL, NULL, NULL, "CBUF copy");
-				sim->cbuf_w = nb;
-				sim->cbuf_w_cap = p.w_bytes;
+				w = sim->cbuf_w;
 			}
-			memcpy(sim->cbuf_w, w, p.w_bytes);
-			w = sim->cbuf_w;
 			sim->cbuf_valid = 1;
 			sim->cbuf_addr = p.w_addr;
 			sim->cbuf_bytes = (uint32_t)p.w_bytes;
@@ -1095,7 +1222,12 @@ static int execute(struct npu_sim *sim, struct npu_sim_error *err)
 			sim->cbuf_wbanks = p.wb;
 		} else {
 			sim->cbuf_valid = 0;	/* streamed: the banks hold only the tail */
+			sim->cbuf_src = NULL;
 		}
+	} else if (sim->cbuf_src && ranges_overlap(p.out_addr, p.out_bytes, sim->cbuf_addr, sim->cbuf_bytes)) {
+		if (cbuf_copy(sim, sim->cbuf_src, sim->cbuf_bytes))
+			return seterr(err, NPU_SIM_E_NOMEM, sim->cur_task, NULL, NULL, NULL, "CBUF copy");
+		w = sim->cbuf_w;
 	}
 
 	/*

@@ -106,6 +106,14 @@ void npu_sim_free(struct npu_sim *sim);
 void npu_sim_reset(struct npu_sim *sim);
 void npu_sim_reset_stats(struct npu_sim *sim);
 /* Trace of tasks/registers/accesses to f (NULL = off). */
+/*
+ * By reference (off by default): a task that leaves its weights in the CBUF
+ * for WEIGHT_REUSE does not copy them; they are read from DRAM again, and
+ * copied only before the NPU itself overwrites them. Exact as long as nothing
+ * else writes the mapped memory while tasks run: the emulated device, whose
+ * jobs' buffers are ordered by fences, turns it on.
+ */
+void npu_sim_set_cbuf_by_reference(struct npu_sim *sim, int on);
 void npu_sim_set_trace(struct npu_sim *sim, FILE *f);
 void npu_sim_set_perf(struct npu_sim *sim, const struct npu_sim_perf *perf);
 void npu_sim_perf_default(struct npu_sim_perf *perf);

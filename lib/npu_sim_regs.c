@@ -6,6 +6,10 @@
  * mtx512/rk3588-npu include/npu_hw.h and Mesa registers.xml; the values checked
  * are those of docs/npu-facts.md section 4 (the checks live in npu_sim.c).
  */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
 #include "npu_sim.h"
 #include "npu_sim_int.h"
 
@@ -135,22 +139,29 @@ const struct npu_sim_reg_info *npu_sim_reg_get(size_t i)
 	return i < npu_sim_reg_count() ? &regs[i] : NULL;
 }
 
+/*
+ * Offset -> table index, one lookup per register write the simulator decodes
+ * (a bisection showed in the emulated device's profile). Registers are 32-bit
+ * words, so the map is by word: 16 Ki entries, built once.
+ */
+static int8_t reg_index[0x10000 / 4];
+static pthread_once_t reg_index_once = PTHREAD_ONCE_INIT;
+
+_Static_assert(NPU_SIM_NREGS <= 127, "reg_index entries are int8_t");
+
+static void reg_index_build(void)
+{
+	memset(reg_index, -1, sizeof(reg_index));
+	for (size_t i = 0; i < npu_sim_reg_count(); i++)
+		reg_index[regs[i].offset / 4] = (int8_t)i;
+}
+
 int npu_sim_reg_find(uint16_t offset)
 {
-	size_t lo = 0, hi = npu_sim_reg_count();
-
-	/* the table is sorted by offset */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (regs[mid].offset == offset)
-			return (int)mid;
-		if (regs[mid].offset < offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	if (offset % 4)
+		return -1;
+	pthread_once(&reg_index_once, reg_index_build);
+	return reg_index[offset / 4];
 }
 
 /* Block owning an MMIO offset (docs/npu-facts.md section 1). */

@@ -4,6 +4,8 @@
 # GOLDEN_DIR: default ../shared/golden (relative to the repo) when it exists,
 # else tests/golden. A case that fails is "not ok" unless it is listed in
 # tests/npu_golden_skip.txt ("case_name reason..."), then it is a SKIP.
+# Every case runs with each int8 dot product of the simulator this CPU has
+# (NPU_SIM_DOT: generic C; on x86-64 AVX2 and AVX-512 VNNI).
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 bin="${ROSENBLATT_BUILD:-$root/build}/npu-sim-run"
@@ -18,11 +20,15 @@ skipfile="$here/npu_golden_skip.txt"
 n=0
 fail=0
 echo "# golden dir: $GOLDEN_DIR, simulator: $bin"
+dots=generic
+grep -qw avx2 /proc/cpuinfo 2>/dev/null && dots="$dots avx2"
+grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null && grep -qw avx512vl /proc/cpuinfo && dots="$dots vnni"
+for dot in $dots; do
 for dir in "$GOLDEN_DIR"/*/; do
 	[ -f "$dir/case.json" ] || continue
-	name=$(basename "$dir")
+	name="$(basename "$dir") ($dot dot)"
 	n=$((n + 1))
-	out=$("$bin" "$dir" 2>&1)
+	out=$(NPU_SIM_DOT=$dot "$bin" "$dir" 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		echo "ok $n - $name"
@@ -30,7 +36,7 @@ for dir in "$GOLDEN_DIR"/*/; do
 	fi
 	reason=""
 	if [ -f "$skipfile" ]; then
-		reason=$(awk -v c="$name" '$1 == c { $1 = ""; sub(/^ +/, ""); print; exit }' "$skipfile")
+		reason=$(awk -v c="$(basename "$dir")" '$1 == c { $1 = ""; sub(/^ +/, ""); print; exit }' "$skipfile")
 	fi
 	if [ -n "$reason" ]; then
 		echo "ok $n - $name # SKIP $reason"
@@ -39,6 +45,7 @@ for dir in "$GOLDEN_DIR"/*/; do
 		echo "$out" | sed 's/^/#   /'
 		fail=1
 	fi
+done
 done
 if [ $n -eq 0 ]; then
 	echo "not ok 1 - no golden case found in $GOLDEN_DIR"

@@ -498,6 +498,71 @@ static void persistence_pc_chain_delta_task(void)
 	npu_case_free(&t.c);
 }
 
+/*
+ * The CBUF by reference: the same two tasks give the same results and DRAM
+ * reads; and when task 2 writes its output over the weights it reuses, it
+ * still computes with the weights as loaded (the CBUF is copied first).
+ */
+static void persistence_cbuf_by_reference(void)
+{
+	struct two_task t;
+	struct npu_sim_error e;
+	struct npu_sim_buf_info bi;
+
+	if (two_task_build(&t, 1, 0x20b1, 0))
+		return;
+	struct npu_sim *sim = npu_sim_new();
+
+	npu_sim_set_cbuf_by_reference(sim, 1);
+	CHECK(two_task_map(&t, sim, &e) == 0);
+	int rc = npu_sim_run_chain(sim, t.c.regcmd_dma, 104, 0, &e);
+
+	CHECKF(rc == 0, "%s", e.msg);
+	CHECK_EQ_INT(npu_sim_get_stats(sim)->weight_reuse_tasks, 1);
+	check_out2(&t);
+	for (size_t i = 0; i < npu_sim_buf_count(sim); i++)
+		if (!npu_sim_buf_get(sim, i, &bi) && !strcmp(bi.name, "weight"))
+			CHECK_EQ_INT(bi.bytes_read, 4096);
+	npu_sim_free(sim);
+	npu_case_free(&t.c);
+
+	/*
+	 * Task 2's output goes over the tail of the weights it reuses: kernels
+	 * it has not read yet when it writes its first results.
+	 */
+	if (two_task_build(&t, 1, 0x20b1, 0))
+		return;
+	size_t tail = t.c.weight_len - 256;
+
+	CHECK(t.c.weight_len >= 512 && tail % 256 == 0);
+	t.q[t.c.nq - 7] = 0x1001000000004020ull | ((uint64_t)((uint32_t)t.c.w_dma + (uint32_t)tail) << 16);
+	for (int by_ref = 0; by_ref < 2; by_ref++) {
+		uint8_t *w0 = malloc(t.c.weight_len);
+
+		memcpy(w0, t.c.weight, t.c.weight_len);
+		sim = npu_sim_new();
+		npu_sim_set_cbuf_by_reference(sim, by_ref);
+		CHECK(two_task_map(&t, sim, &e) == 0);
+		rc = npu_sim_run_chain(sim, t.c.regcmd_dma, 104, 0, &e);
+		CHECKF(rc == 0, "by_ref %d: %s", by_ref, e.msg);
+		for (int i = 0; i < 64; i++) {
+			int32_t want, got;
+
+			memcpy(&want, t.c.expected + 4 * i, 4);
+			memcpy(&got, t.c.weight + tail + 4 * i, 4);
+			if (got != -want) {
+				tap_fail(__FILE__, __LINE__, "by_ref %d: task 2 element %d: got %d expected %d",
+					 by_ref, i, got, -want);
+				break;
+			}
+		}
+		npu_sim_free(sim);
+		memcpy(t.c.weight, w0, t.c.weight_len);	/* the next run starts from the same weights */
+		free(w0);
+	}
+	npu_case_free(&t.c);
+}
+
 static void persistence_mainline_per_task(void)
 {
 	struct two_task t;
@@ -786,6 +851,7 @@ int main(void)
 	RUN(strict_bad_trailer);
 	RUN(strict_truncated_chain);
 	RUN(persistence_pc_chain_delta_task);
+	RUN(persistence_cbuf_by_reference);
 	RUN(persistence_mainline_per_task);
 	RUN(persistence_mainline_refuses_chain_words);
 	RUN(persistence_weight_reuse_other_address);
