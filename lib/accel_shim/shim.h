@@ -36,6 +36,7 @@ struct shim_bo *shim_bo_lookup_get(struct shim_file *f, uint32_t handle);
 void shim_bo_put(struct shim_bo *bo);
 /* A handle-less BO in the file's NPU space (NULL and *err on failure). */
 struct shim_bo *shim_bo_alloc(struct shim_file *f, uint64_t size, int *err);
+struct shim_bo *shim_bo_alloc_internal(struct shim_file *f, uint64_t size, int *err);
 /* ROSENBLATT_SHIM_FAULT: is fault "what" armed for its count-th occurrence? */
 int shim_fault_hit(const char *what, unsigned long count);
 int shim_num_cores(const struct shim_file *f);

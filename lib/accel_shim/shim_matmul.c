@@ -73,7 +73,7 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 	struct shim_job **sj = NULL;
 	int *core = NULL;
 	u32 *owner = NULL;	/* job -> matmul */
-	u32 count = args->matmul_count, njobs = 0, total = 0, i, j;
+	u32 count = args->matmul_count, njobs = 0, total = 0, max_tasks = 1, i, j;
 	int ret;
 
 	ret = rocket_matmul_check_args(args);
@@ -83,14 +83,11 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 	jobs = calloc((size_t)count * ROCKET_MATMUL_MAX_PARTS, sizeof(*jobs));
 	ctx.cap = count * ROCKET_MATMUL_SLOTS;
 	ctx.refs = calloc(ctx.cap, sizeof(*ctx.refs));
-	scratch = calloc(ROCKET_MATMUL_MAX_JOB_TASKS, sizeof(*scratch));
-	hw = calloc(ROCKET_MATMUL_MAX_JOB_TASKS, sizeof(*hw));
-	tasks = calloc(ROCKET_MATMUL_MAX_JOB_TASKS, sizeof(*tasks));
 	owner = calloc((size_t)count * ROCKET_MATMUL_MAX_PARTS, sizeof(*owner));
 	core = calloc((size_t)count * ROCKET_MATMUL_MAX_PARTS, sizeof(*core));
 	sj = calloc((size_t)count * ROCKET_MATMUL_MAX_PARTS, sizeof(*sj));
 	ctx.slot = calloc(count, sizeof(*ctx.slot));
-	if (!owner || !core || !sj || !ctx.slot || !preps || !jobs || !ctx.refs || !scratch || !hw || !tasks) {
+	if (!owner || !core || !sj || !ctx.slot || !preps || !jobs || !ctx.refs) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -116,16 +113,26 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 	ret = rocket_matmul_layout(jobs, njobs, &total);
 	if (ret)
 		goto out;
+	/* task arrays as large as the largest job's plan, not the 1024-task cap */
+	for (i = 0; i < njobs; i++)
+		max_tasks = jobs[i].plan.tasks > max_tasks ? jobs[i].plan.tasks : max_tasks;
+	scratch = calloc(max_tasks, sizeof(*scratch));
+	hw = calloc(max_tasks, sizeof(*hw));
+	tasks = calloc(max_tasks, sizeof(*tasks));
+	if (!scratch || !hw || !tasks) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	if (shim_fault_hit("alloc", 0)) {	/* "alloc" fails every allocation */
 		ret = -ENOMEM;
 		goto out;
 	}
-	rc = shim_bo_alloc(f, (uint64_t)total * 8, &ret);
+	rc = shim_bo_alloc_internal(f, (uint64_t)total * 8, &ret);
 	if (!rc)
 		goto out;
 	for (i = 0; i < njobs; i++) {
 		int n = rocket_matmul_emit_job(&jobs[i], shim_bo_host(rc), total, shim_bo_dma(rc),
-					       scratch, hw, ROCKET_MATMUL_MAX_JOB_TASKS);
+					       scratch, hw, max_tasks);
 
 		if (n < 0) {
 			ret = n;
@@ -139,7 +146,7 @@ int shim_ioctl_submit_matmul(struct shim_file *f, void *data)
 		struct shim_bo *in[4];
 		uint32_t nin = 0;
 		int n = rocket_matmul_emit_job(&jobs[i], shim_bo_host(rc), total, shim_bo_dma(rc),
-					       scratch, hw, ROCKET_MATMUL_MAX_JOB_TASKS);
+					       scratch, hw, max_tasks);
 
 		if (n < 0) {	/* cannot happen: it succeeded above */
 			ret = n;
