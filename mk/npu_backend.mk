@@ -23,6 +23,17 @@ bench-npu: $(BUILD)/npu-perf-model
 	@echo
 	@$(BUILD)/npu-perf-model --model smollm2-135m --prefill 128
 
+# `make bench-npu-emu`: emulated-NPU decode against the CPU backend on the tiny
+# models and SmolLM2 (when fetched), same threads, medians and ratios: measured
+# on this x86 machine, the simulator standing in for the NPU.
+BENCH_EMU_THREADS ?= 2
+BENCH_EMU_TOKENS ?= 400
+BENCH_EMU_ROUNDS ?= 7
+.PHONY: bench-npu-emu
+bench-npu-emu: $(BUILD)/rosenblatt-gen $(BUILD)/librocket-shim.so $(BUILD)/tiny/.stamp
+	@scripts/bench-npu-emu.sh $(BUILD) $(BENCH_EMU_THREADS) $(BENCH_EMU_TOKENS) $(BENCH_EMU_ROUNDS) \
+		$(addprefix $(TINY_DIR)/,$(addsuffix .gguf,$(TINY_MODELS))) $(SMOL_MODEL)
+
 # `make accuracy`: NPU (emulated device) vs the CPU f32 path on the tiny models
 # and SmolLM2-135M over tests/npu/accuracy.txt: top-1 agreement, KL divergence,
 # perplexity, per-channel int8 and Hadamard variants (docs/npu-backend.md).
