@@ -556,7 +556,7 @@ static int mm(struct model_ctx *c, const struct qmat *w, const float *x, int B, 
 		return ops_matmul_ggml_act(c->tp, c->isa, w, x, B, y);
 	if (c->act8 && ops_act8_type(w->type) && w->cols % QK_K_COLS == 0) {
 		if (c->xq_src != x) {
-			ops_quantize_act8(c->tp, x, B, w->cols, c->xq);
+			ops_quantize_act8(c->tp, c->isa, x, B, w->cols, c->xq);
 			c->xq_src = x;
 		}
 		return ops_matmul_act8(c->tp, c->isa, w, x, c->xq, B, y);
@@ -572,7 +572,7 @@ static int mm_n(struct model_ctx *c, int n, const struct qmat *const *w, const f
 
 	if (!c->ggml_act && c->act8 && ops_act8_type(w[0]->type) && w[0]->cols % QK_K_COLS == 0) {
 		if (c->xq_src != x) {
-			ops_quantize_act8(c->tp, x, B, w[0]->cols, c->xq);
+			ops_quantize_act8(c->tp, c->isa, x, B, w[0]->cols, c->xq);
 			c->xq_src = x;
 		}
 		return ops_matmul_act8_n(c->tp, c->isa, n, w, x, c->xq, B, y);
@@ -653,7 +653,7 @@ static void swiglu_rows(struct model_ctx *c, int r0, int n)
 {
 	size_t f = (size_t)c->m->cfg.n_ff;
 
-	ops_swiglu(c->hb + r0 * f, c->hb2 + r0 * f, (int)(n * f));
+	ops_swiglu(c->isa, c->hb + r0 * f, c->hb2 + r0 * f, (int)(n * f));
 }
 
 /* x += the FFN down projection. */

@@ -1272,7 +1272,7 @@ static int cpu_rows(struct npu_backend *be, const struct npu_mm *mm, int count, 
 			if (ops_act8_type(q->type) && q->cols % 256 == 0 && xq_src != mm[i].x) {
 				if (!grow(&be->xq, &be->xq_n, ops_act8_bytes(Mu, q->cols), 1))
 					goto oom;
-				ops_quantize_act8(tp, mm[i].x, Mu, q->cols, be->xq);
+				ops_quantize_act8(tp, be->isa, mm[i].x, Mu, q->cols, be->xq);
 				xq_src = mm[i].x;
 			}
 			if (!grow((void **)&be->cy, &be->cy_n, Mu * n, sizeof(float)))

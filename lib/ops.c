@@ -268,6 +268,7 @@ struct q8k_job {
 	const float *x;
 	int64_t M, cols;
 	struct block_q8_K *q;
+	void (*quantize)(const float *x, struct block_q8_K *y, int64_t n);
 };
 
 static void q8k_worker(void *arg, int ith, int nth)
@@ -276,12 +277,20 @@ static void q8k_worker(void *arg, int ith, int nth)
 	int64_t nb = j->cols / QK_K;
 
 	for (int64_t m = ith; m < j->M; m += nth)
-		quantize_row_q8_K_ref(j->x + m * j->cols, j->q + m * nb, j->cols);
+		j->quantize(j->x + m * j->cols, j->q + m * nb, j->cols);
 }
 
-void ops_quantize_act8(struct threadpool *tp, const float *x, int64_t M, int64_t cols, void *q)
+void ops_quantize_act8(struct threadpool *tp, enum ops_isa isa, const float *x, int64_t M,
+		       int64_t cols, void *q)
 {
-	struct q8k_job j = { .x = x, .M = M, .cols = cols, .q = q };
+	struct q8k_job j = { .x = x, .M = M, .cols = cols, .q = q,
+			     .quantize = quantize_row_q8_K_ref };
+
+#if defined(__x86_64__)
+	if (isa == OPS_ISA_AVX2)
+		j.quantize = ops_quantize_row_q8_K_avx2;
+#endif
+	(void)isa;
 
 	if (M > 1)
 		threadpool_run(tp, q8k_worker, &j);
@@ -733,8 +742,15 @@ void ops_softmax(float *x, int n)
 		x[i] *= inv;
 }
 
-void ops_swiglu(float *a, const float *b, int n)
+void ops_swiglu(enum ops_isa isa, float *a, const float *b, int n)
 {
+#if defined(__x86_64__)
+	if (isa == OPS_ISA_AVX2) {
+		ops_swiglu_avx2(a, b, n);
+		return;
+	}
+#endif
+	(void)isa;
 	for (int i = 0; i < n; i++)
 		a[i] = a[i] / (1.0f + expf(-a[i])) * b[i];
 }

@@ -18,6 +18,8 @@
 #include "threadpool.h"
 
 /* A 2-D weight matrix in the mapping: rows of cols elements of type. */
+struct block_q8_K;
+
 struct qmat {
 	const void *data;
 	uint32_t type;		/* enum ggml_type */
@@ -108,8 +110,10 @@ int ops_matmul_ggml_act(struct threadpool *tp, enum ops_isa isa, const struct qm
 bool ops_act8_type(uint32_t weight_type);
 /* Bytes of Q8_K rows for M x cols activations (cols a multiple of 256). */
 size_t ops_act8_bytes(int64_t M, int64_t cols);
-/* x (M rows of cols) -> Q8_K rows in q; rows split over the pool. */
-void ops_quantize_act8(struct threadpool *tp, const float *x, int64_t M, int64_t cols, void *q);
+/* x (M rows of cols) -> Q8_K rows in q; rows split over the pool. Every
+ * ISA gives quantize_row_q8_K_ref's bytes (for finite x). */
+void ops_quantize_act8(struct threadpool *tp, enum ops_isa isa, const float *x, int64_t M,
+		       int64_t cols, void *q);
 /*
  * y = W x as ops_matmul, with q = x quantised by ops_quantize_act8 for K-quant
  * weights (q is ignored, may be NULL, for the other types).
@@ -153,8 +157,9 @@ void ops_rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float bas
 
 void ops_softmax(float *x, int n);
 
-/* a[i] = silu(a[i]) * b[i] */
-void ops_swiglu(float *a, const float *b, int n);
+/* a[i] = silu(a[i]) * b[i]; the AVX2 variant's exp is within a few ulp of
+ * libm's (tests/test_model.c bounds it), as llama.cpp's own vector silu */
+void ops_swiglu(enum ops_isa isa, float *a, const float *b, int n);
 
 /* sum a[i] * b[i] and y[i] += a * x[i] over n floats (attention). */
 float ops_dot_f32(enum ops_isa isa, const float *a, const float *b, int n);
@@ -185,6 +190,8 @@ bool ops_avx2_vnni(void);
 /* for tests: force the plain AVX2 path (false) or VNNI where the CPU has it */
 bool ops_avx2_set_vnni(bool on);
 void ops_axpy_f32_avx2(float *y, float a, const float *x, int n);
+void ops_quantize_row_q8_K_avx2(const float *x, struct block_q8_K *y, int64_t n);
+void ops_swiglu_avx2(float *a, const float *b, int n);
 /* n8 groups of 8 interleaved Q4_K rows (nb super-blocks each) against M
  * Q8_K activation rows: y[m * y_stride + 8 g + r] */
 void ops_rowdot8_q4_Kx8_avx2(const struct block_q4_Kx8 *rep, int64_t n8, int64_t nb, const void *q8,

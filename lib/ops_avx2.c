@@ -12,6 +12,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -941,6 +942,118 @@ AVX2 void ops_axpy_f32_avx2(float *y, float a, const float *x, int n)
 							_mm256_loadu_ps(y + i)));
 	for (; i < n; i++)
 		y[i] += a * x[i];
+}
+
+/*
+ * quantize_row_q8_K_ref, byte for byte for finite x: the block's largest
+ * |x| by vector max, then the first element that has it (its sign sets the
+ * scale's, as in the reference); products rounded to the nearest integer,
+ * ties to even, which the reference's 1.5 * 2^23 trick also does.
+ */
+AVX2 void ops_quantize_row_q8_K_avx2(const float *x, struct block_q8_K *y, int64_t n)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+
+	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		__m256 am = _mm256_setzero_ps();
+
+		for (int j = 0; j < QK_K; j += 8)
+			am = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)), am);
+		__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(am), _mm256_extractf128_ps(am, 1));
+
+		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+		m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+		const float amax = _mm_cvtss_f32(m4);
+
+		if (!amax) {
+			memset(y[i].qs, 0, sizeof(y[i].qs));
+			memset(y[i].bsums, 0, sizeof(y[i].bsums));
+			y[i].d = 0;
+			continue;
+		}
+		float max = 0;
+
+		for (int j = 0; j < QK_K; j++)
+			if (fabsf(x[j]) == amax) {
+				max = x[j];
+				break;
+			}
+		const float iscale = -127.f / max;
+		const __m256 vs = _mm256_set1_ps(iscale);
+
+		for (int j = 0; j < QK_K; j += 32) {
+			__m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(vs, _mm256_loadu_ps(x + j)));
+			__m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(vs, _mm256_loadu_ps(x + j + 8)));
+			__m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(vs, _mm256_loadu_ps(x + j + 16)));
+			__m256i q3 = _mm256_cvtps_epi32(_mm256_mul_ps(vs, _mm256_loadu_ps(x + j + 24)));
+			/* |q| <= 127: the saturating packs are exact; they interleave lanes */
+			__m256i q01 = _mm256_packs_epi32(q0, q1), q23 = _mm256_packs_epi32(q2, q3);
+			__m256i q8 = _mm256_packs_epi16(q01, q23);
+			const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+
+			q8 = _mm256_permutevar8x32_epi32(q8, perm);
+			q8 = _mm256_min_epi8(q8, _mm256_set1_epi8(127));
+			_mm256_storeu_si256((__m256i *)(y[i].qs + j), q8);
+		}
+		for (int j = 0; j < QK_K / 16; j++) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(y[i].qs + 16 * j));
+			__m256i w = _mm256_cvtepi8_epi16(v);
+			__m128i s = _mm_add_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+
+			s = _mm_add_epi16(s, _mm_unpackhi_epi64(s, s));
+			s = _mm_add_epi16(s, _mm_shufflelo_epi16(s, 0x4e));
+			s = _mm_add_epi16(s, _mm_shufflelo_epi16(s, 0xb1));
+			y[i].bsums[j] = (int16_t)_mm_extract_epi16(s, 0);
+		}
+		y[i].d = 1 / iscale;
+	}
+}
+
+/*
+ * exp(x) for 8 floats: x = n ln2 + r with |r| <= ln2 / 2 (ln2 in two parts,
+ * so r is exact enough), e^r by its degree-6 Taylor polynomial (error under
+ * 2e-8 relative on that interval), times 2^n built in the exponent bits.
+ * x is clamped to [-87.3, 88.3] so that n stays in [-126, 127] (normal
+ * results); silu needs no more: beyond, x / (1 + e^-x) is below 1e-36.
+ */
+static inline __attribute__((target("avx2,fma"))) __m256 exp8(__m256 x)
+{
+	const __m256 log2e = _mm256_set1_ps(1.44269504088896341f);
+	const __m256 ln2_hi = _mm256_set1_ps(0.693145751953125f);
+	const __m256 ln2_lo = _mm256_set1_ps(1.42860682030941723212e-6f);
+
+	x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+	__m256 n = _mm256_round_ps(_mm256_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+	__m256 r = _mm256_fnmadd_ps(n, ln2_hi, x);
+
+	r = _mm256_fnmadd_ps(n, ln2_lo, r);
+	__m256 p = _mm256_set1_ps(1.0f / 720);
+
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+	/* 2^n: n + 127 in the exponent field */
+	__m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+
+	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+AVX2 void ops_swiglu_avx2(float *a, const float *b, int n)
+{
+	const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+	int i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		__m256 x = _mm256_loadu_ps(a + i);
+		__m256 d = _mm256_add_ps(one, exp8(_mm256_xor_ps(x, sign)));
+
+		_mm256_storeu_ps(a + i, _mm256_mul_ps(_mm256_div_ps(x, d), _mm256_loadu_ps(b + i)));
+	}
+	for (; i < n; i++)
+		a[i] = a[i] / (1.0f + expf(-a[i])) * b[i];
 }
 
 AVX2 void ops_rowdot_avx2(const void *row, uint32_t type, int64_t cols, const float *x,

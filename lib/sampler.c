@@ -121,6 +121,34 @@ static void probs(struct sampler_cand *c, int n)
 		c[i].p = (float)(c[i].p / sum);
 }
 
+/*
+ * The first index of the largest logit, as the plain loop "x[i] > x[best]"
+ * from best = 0 gives, NaNs included: 8 running maxima (no loop-carried
+ * compare, so the compiler vectorises it; the vocabulary is 152k logits a
+ * token), then the first index holding the maximum.
+ */
+static int32_t argmax(const float *x, int n)
+{
+	float m[8], best = -INFINITY;
+	int i = 0;
+
+	if (n <= 0 || isnan(x[0]))
+		return 0;
+	for (int k = 0; k < 8; k++)
+		m[k] = -INFINITY;
+	for (; i + 8 <= n; i += 8)
+		for (int k = 0; k < 8; k++)
+			m[k] = x[i + k] > m[k] ? x[i + k] : m[k];
+	for (int k = 0; k < 8; k++)
+		best = m[k] > best ? m[k] : best;
+	for (; i < n; i++)
+		best = x[i] > best ? x[i] : best;
+	for (i = 0; i < n; i++)
+		if (x[i] == best)
+			return i;
+	return 0;
+}
+
 int32_t sampler_sample(struct sampler *s, const float *logits)
 {
 	struct sampler_cand *c = s->cand;
@@ -128,12 +156,7 @@ int32_t sampler_sample(struct sampler *s, const float *logits)
 
 	if (s->p.temp <= 0 && s->p.repeat_penalty == 1.0f) {
 		/* greedy without penalties: the argmax, no candidate copy (decode hot path) */
-		int best = 0;
-
-		for (int i = 1; i < n; i++)
-			if (logits[i] > logits[best])
-				best = i;
-		return best;
+		return argmax(logits, n);
 	}
 	for (int i = 0; i < n; i++) {
 		c[i].id = i;

@@ -5,7 +5,8 @@
 # Prompt processing: N_PROMPT tokens in one batch; generation: N_GEN tokens
 # one at a time (llama-bench pp/tg). The two programs run alternately,
 # ROUNDS times each (default 3), so machine load hits both alike; prints
-# the median tok/s of each, the ratios, and each program's peak memory
+# the median tok/s of each, the ratios (of the medians, and the median of
+# the rounds' own ratios), and each program's peak memory
 # (max RSS of the process, from wait4) and that ratio.
 # Both get a context of N_PROMPT + N_GEN (+1 for ours), as llama-bench
 # sizes it. GEN_FLAGS are extra rosenblatt-gen flags (default none).
@@ -78,8 +79,12 @@ med = {k: {q: statistics.median(v[q]) for q in v} for k, v in res.items()}
 print(f"bench: {os.path.basename(model)}, {t} threads, median of {rounds} alternating rounds"
       + (f", rosenblatt-gen {flags}" if flags else ""))
 for key, label in (("pp", f"prompt pp{np_}"), ("tg", f"gen    tg{ng}")):
+    # each round's own ratio too: the two runs of a round share the machine's
+    # state of the moment, so their ratio drifts less than either speed
+    paired = sorted(o / l for o, l in zip(res["ours"][key], res["llama"][key]))
     print(f"bench: {label:<12} llama.cpp {med['llama'][key]:8.2f} tok/s  rosenblatt "
-          f"{med['ours'][key]:8.2f} tok/s  ratio {med['ours'][key] / med['llama'][key]:.2f}")
+          f"{med['ours'][key]:8.2f} tok/s  ratio {med['ours'][key] / med['llama'][key]:.2f}"
+          f"  (per round: median {statistics.median(paired):.2f}, range {paired[0]:.2f}-{paired[-1]:.2f})")
 print(f"bench: peak memory   llama.cpp {med['llama']['rss'] / 1024:8.1f} MiB   rosenblatt "
       f"{med['ours']['rss'] / 1024:8.1f} MiB   ratio {med['ours']['rss'] / med['llama']['rss']:.2f}")
 EOF

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 				/* 8-bit activations: the quantisation is timed too */
 				t0 = now();
 				for (int k = 0; k < reps; k++) {
-					ops_quantize_act8(tp, x, Ms[mi], cols, q8);
+					ops_quantize_act8(tp, isa, x, Ms[mi], cols, q8);
 					ops_matmul_act8(tp, isa, &w, x, q8, Ms[mi], y);
 				}
 				dt = (now() - t0) / reps;
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 					continue;
 				t0 = now();
 				for (int k = 0; k < reps; k++) {
-					ops_quantize_act8(tp, x, Ms[mi], cols, q8);
+					ops_quantize_act8(tp, isa, x, Ms[mi], cols, q8);
 					ops_matmul_act8(tp, isa, &w8, x, q8, Ms[mi], y);
 				}
 				dt = (now() - t0) / reps;

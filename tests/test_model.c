@@ -196,7 +196,7 @@ static void check_isa(enum ops_isa isa)
 		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
 			int M = Ms[mi];
 
-			ops_quantize_act8(tp, x, M, cols, q8);
+			ops_quantize_act8(tp, isa, x, M, cols, q8);
 			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, x, q8, M, yr), 0);
 			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w, x, q8, M, y), 0);
 			CHECK_EQ_INT(ops_matmul_ggml_act(tp, OPS_ISA_REF, &w, x, M, yg), 0);
@@ -247,7 +247,7 @@ static void check_isa(enum ops_isa isa)
 		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
 			int M = Ms[mi];
 
-			ops_quantize_act8(tp, x, M, cols, q8);
+			ops_quantize_act8(tp, isa, x, M, cols, q8);
 			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, x, q8, M, yr8), 0);
 			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w8, x, q8, M, y8), 0);
 			/* the last token alone: bit-identical to its row in the batch */
@@ -331,6 +331,77 @@ static void test_matmul_avx2(void)
 #endif
 }
 
+/*
+ * The vector activation quantiser against quantize_row_q8_K_ref, byte for
+ * byte: random blocks, an all-zero block, a block whose largest |x| comes
+ * twice with both signs (the first one sets the sign), and values that
+ * land on .5 after scaling (ties to even in both).
+ */
+static void test_quantize_q8_K_avx2(void)
+{
+	if (!ops_isa_available(OPS_ISA_AVX2)) {
+		tap_skip("no AVX2/FMA/F16C on this CPU");
+		return;
+	}
+#if defined(__x86_64__)
+	enum { NB = 64 };
+	float *x = malloc(sizeof(float) * NB * QK_K);
+	struct block_q8_K *a = calloc(NB, sizeof(*a)), *b = calloc(NB, sizeof(*b));
+	uint64_t st = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < NB * QK_K; i++) {
+		st = st * 6364136223846793005ull + 1442695040888963407ull;
+		/* a few blocks with a wide range, others narrow */
+		x[i] = ((float)(st >> 40) / (float)(1 << 24) - 0.5f) * ((i / QK_K) % 3 ? 2.0f : 300.0f);
+	}
+	memset(x + 1 * QK_K, 0, QK_K * sizeof(float));
+	x[2 * QK_K + 7] = -5.0f;
+	x[2 * QK_K + 100] = 5.0f;
+	for (int j = 0; j < QK_K; j++)	/* block 3: steps of max/254: products at .5 */
+		x[3 * QK_K + j] = (float)(j - 128) * (127.0f / 254.0f);
+	x[3 * QK_K + 255] = 127.0f;
+	quantize_row_q8_K_ref(x, a, (int64_t)NB * QK_K);
+	ops_quantize_row_q8_K_avx2(x, b, (int64_t)NB * QK_K);
+	for (int i = 0; i < NB; i++)
+		CHECKF(!memcmp(&a[i], &b[i], sizeof(a[i])), "block %d differs from the reference", i);
+	CHECK(a[2].d > 0);	/* -5 came first: d = -max / 127 took its sign */
+	free(x);
+	free(a);
+	free(b);
+#endif
+}
+
+/* The vector SwiGLU against libm's expf: 1e-6 relative (1e-30 absolute where both are ~0). */
+static void test_swiglu_avx2(void)
+{
+	if (!ops_isa_available(OPS_ISA_AVX2)) {
+		tap_skip("no AVX2/FMA/F16C on this CPU");
+		return;
+	}
+	enum { N = 4099 };	/* not a multiple of 8: the scalar tail too */
+	float *a = malloc(sizeof(float) * N), *ar = malloc(sizeof(float) * N);
+	float *b = malloc(sizeof(float) * N);
+	double worst = 0;
+
+	for (int i = 0; i < N; i++) {
+		a[i] = ar[i] = -100.0f + 200.0f * (float)i / (N - 1);	/* through 0, both tails */
+		b[i] = 0.5f + (float)(i % 7);
+	}
+	ops_swiglu(OPS_ISA_REF, ar, b, N);
+	ops_swiglu(OPS_ISA_AVX2, a, b, N);
+	for (int i = 0; i < N; i++) {
+		double d = fabs((double)a[i] - ar[i]), m = fabs((double)ar[i]);
+
+		if (m > 1e-30 && d / m > worst)
+			worst = d / m;
+		CHECKF(d <= 1e-6 * m + 1e-30, "x=%g: %g vs %g", -100.0 + 200.0 * i / (N - 1), a[i], ar[i]);
+	}
+	printf("# swiglu avx2: worst relative error %.2g over [-100, 100]\n", worst);
+	free(a);
+	free(ar);
+	free(b);
+}
+
 static void test_matmul_neon(void)
 {
 	if (!ops_isa_available(OPS_ISA_NEON)) {
@@ -384,7 +455,7 @@ static void test_norm_softmax(void)
 
 	float a[2] = { 0, 2 }, b[2] = { 3, 5 };
 
-	ops_swiglu(a, b, 2);
+	ops_swiglu(OPS_ISA_REF, a, b, 2);
 	CHECK(a[0] == 0 && fabsf(a[1] - 2 / (1 + expf(-2)) * 5) < 1e-6f);
 }
 
@@ -1008,6 +1079,29 @@ static void test_sampler(void)
 	CHECK_EQ_INT(sampler_sample(s, lg), 0);
 	sampler_free(s);
 
+	/* greedy = the plain loop's first largest logit: sizes around the 8-wide
+	 * steps, many ties (small integers), NaNs now and then (also first) */
+	uint32_t st = 12345;
+
+	for (int n = 1; n <= 41; n++)
+		for (int trial = 0; trial < 30; trial++) {
+			float v[41];
+			int want = 0;
+
+			for (int i = 0; i < n; i++) {
+				st = st * 1103515245u + 12345u;
+				v[i] = (float)((st >> 16) % 7) - 3.0f;
+				if ((st >> 8) % 23 == 0)
+					v[i] = NAN;
+			}
+			for (int i = 1; i < n; i++)
+				if (v[i] > v[want])
+					want = i;
+			s = mk_sampler(0, 40, 1, 0, 1, 1, n);
+			CHECKF(sampler_sample(s, v) == want, "n %d trial %d", n, trial);
+			sampler_free(s);
+		}
+
 	s = mk_sampler(1, 0, 1, 0, 1, 7, 4);		/* plain softmax */
 	histogram(s, lg, N, cnt, 4);
 	for (int i = 0; i < 4; i++)
@@ -1127,6 +1221,8 @@ int main(int argc, char **argv)
 	RUN(test_threadpool);
 	RUN(test_matmul_ref);
 	RUN(test_matmul_avx2);
+	RUN(test_quantize_q8_K_avx2);
+	RUN(test_swiglu_avx2);
 	RUN(test_matmul_neon);
 	RUN(test_rope);
 	RUN(test_norm_softmax);
