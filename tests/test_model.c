@@ -5,6 +5,7 @@
  * against llama.cpp fixtures (tests/model/), sampler and chat template.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +52,47 @@ static void sum_worker(void *arg, int ith, int nth)
 	j->parts[ith] = s;
 }
 
+struct once_job {
+	atomic_int runs[8];
+	atomic_int bad;
+};
+
+static void once_worker(void *arg, int ith, int nth)
+{
+	struct once_job *j = arg;
+
+	if (ith < 0 || ith >= nth || nth > 8)
+		atomic_fetch_add(&j->bad, 1);
+	else
+		atomic_fetch_add(&j->runs[ith], 1);
+}
+
 static void test_threadpool(void)
 {
+	/* indices are claimed by whichever thread comes first: each exactly
+	 * once per job, also with more threads than this machine has cores */
+	for (int n = 2; n <= 8; n += 3) {
+		struct threadpool *tp = threadpool_new(n);
+		int wrong = 0;
+
+		CHECK(tp != NULL);
+		if (!tp)
+			return;
+		for (int rep = 0; rep < 3000; rep++) {
+			struct once_job j;
+
+			for (int i = 0; i < 8; i++)
+				atomic_init(&j.runs[i], 0);
+			atomic_init(&j.bad, 0);
+			threadpool_run(tp, once_worker, &j);
+			for (int i = 0; i < 8; i++)
+				wrong += atomic_load(&j.runs[i]) != (i < n);
+			wrong += atomic_load(&j.bad);
+		}
+		CHECKF(wrong == 0, "%d threads: %d indices not run exactly once", n, wrong);
+		threadpool_free(tp);
+	}
+
 	for (int n = 1; n <= 4; n++) {
 		struct threadpool *tp = threadpool_new(n);
 
