@@ -497,6 +497,29 @@ void npu_hadamard(float *x, int64_t n, uint32_t hb)
 	}
 }
 
+/* The two above on this CPU's best ISA (the same bits). */
+static float quantize_row_isa(enum ops_isa isa, const float *x, int64_t K, int8_t *q)
+{
+#if defined(__x86_64__)
+	if (isa == OPS_ISA_AVX2)
+		return ops_quantize_i8_row_avx2(x, K, q);
+#endif
+	(void)isa;
+	return npu_quantize_row(x, K, q);
+}
+
+static void hadamard_isa(enum ops_isa isa, float *x, int64_t n, uint32_t hb)
+{
+#if defined(__x86_64__)
+	if (isa == OPS_ISA_AVX2 && hb >= 8) {
+		ops_hadamard_avx2(x, n, hb);
+		return;
+	}
+#endif
+	(void)isa;
+	npu_hadamard(x, n, hb);
+}
+
 uint32_t npu_backend_hadamard_block(const struct npu_backend *be, int64_t K)
 {
 	uint32_t hb = 1;
@@ -668,8 +691,8 @@ struct npu_weight *npu_weight_load_fused(struct npu_backend *be, const struct np
 			goto fail;
 		}
 		if (w->hb)
-			npu_hadamard(f, cols, w->hb);
-		w->scale[n] = npu_quantize_row(f, cols, q);
+			hadamard_isa(be->isa, f, cols, w->hb);
+		w->scale[n] = quantize_row_isa(be->isa, f, cols, q);
 		for (uint32_t c = 0; c < w->nchunks; c++) {
 			const struct npu_chunk *ch = &w->chunks[c];
 			uint8_t *img = (uint8_t *)w->bo.map + ch->b_off;
@@ -1088,6 +1111,7 @@ static void rescale_acc(const struct npu_mm *mm, const int32_t *acc, uint32_t lo
 /* Row-parallel work of a batch on the thread pool. */
 struct par {
 	int kind;		/* 0: quantise + pack, 1: read C, 2: rescale acc */
+	enum ops_isa isa;
 	uint32_t m_lo, m_hi;
 	uint32_t Mu;		/* hi/lo: user rows (lo rows at Mu..) */
 	/* quantise */
@@ -1130,7 +1154,7 @@ static void par_fn(void *arg, int ith, int nth)
 		for (uint32_t m = lo; m < hi; m++) {
 			const float *x = j->x + (size_t)m * j->K;
 			int8_t *q = j->q + (size_t)m * j->K;
-			float s = npu_quantize_row(x, j->K, q);
+			float s = quantize_row_isa(j->isa, x, j->K, q);
 
 			j->scales[m] = s;
 			if (j->Mu) {	/* the residual as a second row, scale s / 254 */
@@ -1414,11 +1438,11 @@ int npu_matmul_submit(struct npu_backend *be, const struct npu_mm *mm, int count
 				goto oom;
 			memcpy(be->xt, x, (size_t)Mu * in->K * sizeof(float));
 			for (uint32_t m = 0; m < Mu; m++)
-				npu_hadamard(be->xt + (size_t)m * in->K, in->K, in->hb);
+				hadamard_isa(be->isa, be->xt + (size_t)m * in->K, in->K, in->hb);
 			x = be->xt;
 		}
 		in->scale = cl->scales + (size_t)j * M;
-		pj = (struct par){ .kind = 0, .m_lo = 0, .m_hi = Mu, .x = x, .K = in->K, .q = be->q,
+		pj = (struct par){ .kind = 0, .isa = be->isa, .m_lo = 0, .m_hi = Mu, .x = x, .K = in->K, .q = be->q,
 				   .scales = in->scale, .w = w, .Mu = M != Mu ? Mu : 0,
 				   .img = (uint8_t *)cl->a.map + in->off, .Mp = Mp };
 		par_run(be, &pj, (uint64_t)M * in->K);

@@ -191,6 +191,9 @@ bool ops_avx2_vnni(void);
 bool ops_avx2_set_vnni(bool on);
 void ops_axpy_f32_avx2(float *y, float a, const float *x, int n);
 void ops_quantize_row_q8_K_avx2(const float *x, struct block_q8_K *y, int64_t n);
+/* npu_quantize_row() and npu_hadamard() (hb >= 8) of lib/npu_backend.h, bit for bit */
+float ops_quantize_i8_row_avx2(const float *x, int64_t K, int8_t *q);
+void ops_hadamard_avx2(float *x, int64_t n, uint32_t hb);
 void ops_swiglu_avx2(float *a, const float *b, int n);
 /* n8 groups of 8 interleaved Q4_K rows (nb super-blocks each) against M
  * Q8_K activation rows: y[m * y_stride + 8 g + r] */

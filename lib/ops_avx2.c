@@ -1009,6 +1009,98 @@ AVX2 void ops_quantize_row_q8_K_avx2(const float *x, struct block_q8_K *y, int64
 	}
 }
 
+/* int8 lanes from 32 int32 in four registers, in order (the packs interleave) */
+static inline AVX2 __m256i pack_i32x32_i8(__m256i q0, __m256i q1, __m256i q2, __m256i q3)
+{
+	__m256i q8 = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+
+	return _mm256_permutevar8x32_epi32(q8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/*
+ * npu_quantize_row(): max |x| (NaN ignored, as the scalar compare does),
+ * q = x * 127 / max rounded to nearest even (lrintf's default mode), then
+ * clamped to [-127, 127] (a NaN converts to INT_MIN: -127, as lrintf's).
+ */
+AVX2 float ops_quantize_i8_row_avx2(const float *x, int64_t K, int8_t *q)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	__m256 am = _mm256_setzero_ps();
+	float amax, inv;
+	int64_t k = 0;
+
+	for (; k + 8 <= K; k += 8)
+		am = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + k)), am);
+	__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(am), _mm256_extractf128_ps(am, 1));
+
+	m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+	m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+	amax = _mm_cvtss_f32(m4);
+	for (; k < K; k++)
+		amax = fabsf(x[k]) > amax ? fabsf(x[k]) : amax;
+	if (!(amax > 0.0f) || !isfinite(amax)) {
+		memset(q, 0, (size_t)K);
+		return 0.0f;
+	}
+	inv = 127.0f / amax;
+	const __m256 vi = _mm256_set1_ps(inv);
+	const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+	__m256i r[4];
+
+	for (k = 0; k + 32 <= K; k += 32) {
+		for (int i = 0; i < 4; i++) {
+			__m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * i), vi));
+
+			r[i] = _mm256_max_epi32(_mm256_min_epi32(v, hi), lo);
+		}
+		_mm256_storeu_si256((__m256i *)(q + k), pack_i32x32_i8(r[0], r[1], r[2], r[3]));
+	}
+	for (; k < K; k++) {
+		long v = lrintf(x[k] * inv);
+
+		q[k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+	}
+	return amax / 127.0f;
+}
+
+/*
+ * npu_hadamard() for blocks of hb >= 8 only (a power of two): the same butterfly
+ * stages on the same operands, so the same bits. Strides 1, 2 and 4 are
+ * inside a register: the partner comes from a permute, and the lanes that
+ * take the difference do partner - self (= the first of the pair minus the
+ * second, as the scalar code).
+ */
+AVX2 void ops_hadamard_avx2(float *x, int64_t n, uint32_t hb)
+{
+	const __m256 norm = _mm256_set1_ps(1.0f / sqrtf((float)hb));
+
+	for (int64_t b = 0; b + hb <= n; b += hb) {
+		float *v = x + b;
+
+		for (uint32_t j = 0; j < hb; j += 8) {
+			__m256 a = _mm256_loadu_ps(v + j), s;
+
+			s = _mm256_permute_ps(a, 0xb1);				/* stride 1 */
+			a = _mm256_blend_ps(_mm256_add_ps(a, s), _mm256_sub_ps(s, a), 0xaa);
+			s = _mm256_permute_ps(a, 0x4e);				/* stride 2 */
+			a = _mm256_blend_ps(_mm256_add_ps(a, s), _mm256_sub_ps(s, a), 0xcc);
+			s = _mm256_permute2f128_ps(a, a, 0x01);			/* stride 4 */
+			a = _mm256_blend_ps(_mm256_add_ps(a, s), _mm256_sub_ps(s, a), 0xf0);
+			_mm256_storeu_ps(v + j, a);
+		}
+		for (uint32_t h = 8; h < hb; h *= 2)
+			for (uint32_t i = 0; i < hb; i += 2 * h)
+				for (uint32_t j = i; j < i + h; j += 8) {
+					__m256 a = _mm256_loadu_ps(v + j), c = _mm256_loadu_ps(v + j + h);
+
+					_mm256_storeu_ps(v + j, _mm256_add_ps(a, c));
+					_mm256_storeu_ps(v + j + h, _mm256_sub_ps(a, c));
+				}
+		for (uint32_t j = 0; j < hb; j += 8)
+			_mm256_storeu_ps(v + j, _mm256_mul_ps(_mm256_loadu_ps(v + j), norm));
+	}
+}
+
 /*
  * exp(x) for 8 floats: x = n ln2 + r with |r| <= ln2 / 2 (ln2 in two parts,
  * so r is exact enough), e^r by its degree-6 Taylor polynomial (error under

@@ -24,6 +24,7 @@
 #include "fp16.h"
 #include "ggml_types.h"
 #include "npu_backend.h"
+#include "ops.h"
 #include "quant.h"
 #include "tap.h"
 #include "threadpool.h"
@@ -388,6 +389,61 @@ static void test_hadamard(void)
 	free(wf);
 	free(wd);
 	free(x);
+}
+
+/*
+ * The AVX2 activation quantiser and Hadamard rotation against the reference
+ * ones, bit for bit: lengths with tails, zero, NaN and infinite rows, every
+ * block size the backend can pick.
+ */
+static void test_isa_kernels(void)
+{
+#if defined(__x86_64__)
+	if (!ops_isa_available(OPS_ISA_AVX2)) {
+		printf("ok %d - AVX2 quantiser and Hadamard # SKIP no AVX2\n", ++tap_ok_no);
+		return;
+	}
+	int bad_q = 0, bad_h = 0;
+	float *x = malloc(4096 * sizeof(float)), *y = malloc(4096 * sizeof(float));
+	int8_t *qa = malloc(4096), *qb = malloc(4096);
+	uint32_t st = 7;
+
+	for (int K = 1; K <= 300; K += 13)
+		for (int kind = 0; kind < 4; kind++) {
+			for (int k = 0; k < K; k++) {
+				st = st * 1664525u + 1013904223u;
+				x[k] = ((float)(st >> 8) / (float)(1 << 24) - 0.5f) * 10.0f;
+			}
+			if (kind == 1)
+				memset(x, 0, (size_t)K * sizeof(float));
+			if (kind == 2)
+				x[K / 2] = NAN;
+			if (kind == 3)
+				x[K - 1] = INFINITY;
+			float sa = npu_quantize_row(x, K, qa), sb = ops_quantize_i8_row_avx2(x, K, qb);
+
+			bad_q += memcmp(&sa, &sb, sizeof(sa)) || memcmp(qa, qb, (size_t)K);
+		}
+	for (uint32_t hb = 8; hb <= 4096; hb *= 2) {
+		int64_t n = hb * (hb <= 512 ? 3 : 1);
+
+		for (int64_t k = 0; k < n; k++) {
+			st = st * 1664525u + 1013904223u;
+			x[k % 4096] = (float)(st >> 8) / (float)(1 << 24) - 0.5f;
+		}
+		n = n > 4096 ? 4096 : n;
+		memcpy(y, x, (size_t)n * sizeof(float));
+		npu_hadamard(x, n, hb);
+		ops_hadamard_avx2(y, n, hb);
+		bad_h += memcmp(x, y, (size_t)n * sizeof(float)) != 0;
+	}
+	ok(!bad_q && !bad_h, "AVX2 quantiser and Hadamard equal the reference bit for bit "
+	   "(%d quantiser rows, %d Hadamard sizes differ)", bad_q, bad_h);
+	free(x);
+	free(y);
+	free(qa);
+	free(qb);
+#endif
 }
 
 /* Q, K, V of different types stacked in one weight: one descriptor, three outputs. */
@@ -787,6 +843,7 @@ int main(int argc, char **argv)
 	struct npu_backend *be;
 
 	if (!strcmp(mode, "--dry")) {
+		test_isa_kernels();
 		test_dry();
 		return tap_ok_done();
 	}
