@@ -403,6 +403,15 @@ static int decode_body_qword(struct npu_sim *sim, uint64_t q, const struct qref 
 {
 	uint16_t target = (uint16_t)(q >> 48), off = (uint16_t)q;
 	uint32_t value = (uint32_t)(q >> 16);
+	int plain = npu_sim_reg_find_plain(target, off);
+
+	if (plain >= 0) {	/* the common case: no check below can fail */
+		sim->regs[plain].value = value;
+		sim->regs[plain].written = 1;
+		sim->regs[plain].ref = *r;
+		sim->st.reg_writes++;
+		return 0;
+	}
 	const char *tname = npu_sim_target_name(target);
 	const struct npu_sim_block *blk = npu_sim_block_of_offset(off);
 	int idx = npu_sim_reg_find(off);
@@ -1013,6 +1022,34 @@ static int32_t dot_i8_blocked_vnni(const int8_t *a, const int8_t *w, uint32_t nb
 
 	return (int32_t)(sum - 128u * (uint32_t)asum);
 }
+
+/* Four neighbouring kernels of one weight group (32 bytes apart) at once:
+ * the input row is loaded once, and one reduction serves all four. */
+__attribute__((target("avx2,avx512vl,avx512vnni")))
+static void dot_i8_blocked_vnni_x4(const int8_t *a, const int8_t *w, uint32_t nblk, size_t wstride,
+				   int32_t asum, int32_t out[4])
+{
+	const __m256i flip = _mm256_set1_epi8((char)0x80);
+	__m256i acc[4] = { _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+			   _mm256_setzero_si256() };
+
+	for (uint32_t kb = 0; kb < nblk; kb++, a += 32, w += wstride) {
+		__m256i va = _mm256_loadu_si256((const __m256i *)a);
+
+		for (int k = 0; k < 4; k++) {
+			__m256i wk = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w + 32 * k)), flip);
+
+			acc[k] = _mm256_dpbusd_epi32(acc[k], wk, va);
+		}
+	}
+	__m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[0], acc[1]), _mm256_hadd_epi32(acc[2], acc[3]));
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+	uint32_t sums[4];
+
+	_mm_storeu_si128((__m128i *)sums, s);
+	for (int k = 0; k < 4; k++)
+		out[k] = (int32_t)(sums[k] - 128u * (uint32_t)asum);
+}
 #endif
 
 static dot_i8_fn pick_dot_i8(int *need_asum)
@@ -1088,6 +1125,21 @@ static int compute(const struct plan *p, const uint8_t *in, const uint8_t *w, ui
 		for (uint32_t n = 0; n < N; n++) {
 			const int8_t *wn = (const int8_t *)w + (size_t)(n / nb) * nb * K + (size_t)(n % nb) * 32;
 
+#if defined(__x86_64__) && defined(__GNUC__)
+			if (dot == dot_i8_blocked_vnni && n % nb + 4 <= nb && n + 4 <= N) {
+				for (uint32_t m = 0; m < M; m++) {
+					int32_t acc4[4];
+
+					dot_i8_blocked_vnni_x4(a + (size_t)m * K, wn, K / 32, wblk, asum[m], acc4);
+					for (uint32_t k = 0; k < 4; k++)
+						st32(out + (uint64_t)((n + k) / p->c2out) * p->out_surf +
+						     (uint64_t)m * p->out_line + (uint64_t)((n + k) % p->c2out) * p->osz,
+						     (uint32_t)acc4[k]);
+				}
+				n += 3;
+				continue;
+			}
+#endif
 			for (uint32_t m = 0; m < M; m++) {
 				int32_t acc = dot(a + (size_t)m * K, wn, K / 32, wblk, asum[m]);
 				uint8_t *dst = out + (uint64_t)(n / p->c2out) * p->out_surf + (uint64_t)m * p->out_line +

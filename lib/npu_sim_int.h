@@ -15,6 +15,12 @@ struct npu_sim_block {
 };
 
 const struct npu_sim_block *npu_sim_block_of_offset(uint16_t offset);
+/*
+ * The table index of a register write that passes every decode check (a
+ * modelled register, written through its own block's target), else -1: the
+ * caller then takes the checking path for the error.
+ */
+int npu_sim_reg_find_plain(uint16_t target, uint16_t offset);
 const char *npu_sim_target_name(uint16_t target);
 
 #endif

@@ -145,6 +145,7 @@ const struct npu_sim_reg_info *npu_sim_reg_get(size_t i)
  * words, so the map is by word: 16 Ki entries, built once.
  */
 static int8_t reg_index[0x10000 / 4];
+static uint8_t reg_plain[NPU_SIM_NREGS];	/* its block has its target and is modelled */
 static pthread_once_t reg_index_once = PTHREAD_ONCE_INIT;
 
 _Static_assert(NPU_SIM_NREGS <= 127, "reg_index entries are int8_t");
@@ -152,8 +153,13 @@ _Static_assert(NPU_SIM_NREGS <= 127, "reg_index entries are int8_t");
 static void reg_index_build(void)
 {
 	memset(reg_index, -1, sizeof(reg_index));
-	for (size_t i = 0; i < npu_sim_reg_count(); i++)
+	for (size_t i = 0; i < npu_sim_reg_count(); i++) {
+		const struct npu_sim_block *b = npu_sim_block_of_offset(regs[i].offset);
+
 		reg_index[regs[i].offset / 4] = (int8_t)i;
+		reg_plain[i] = b && b->target == regs[i].target && b->modelled &&
+			       npu_sim_target_name(regs[i].target);
+	}
 }
 
 int npu_sim_reg_find(uint16_t offset)
@@ -162,6 +168,13 @@ int npu_sim_reg_find(uint16_t offset)
 		return -1;
 	pthread_once(&reg_index_once, reg_index_build);
 	return reg_index[offset / 4];
+}
+
+int npu_sim_reg_find_plain(uint16_t target, uint16_t offset)
+{
+	int i = npu_sim_reg_find(offset);
+
+	return i >= 0 && reg_plain[i] && regs[i].target == target ? i : -1;
 }
 
 /* Block owning an MMIO offset (docs/npu-facts.md section 1). */
