@@ -5,7 +5,7 @@
 # else tests/golden. A case that fails is "not ok" unless it is listed in
 # tests/npu_golden_skip.txt ("case_name reason..."), then it is a SKIP.
 # Every case runs with each int8 dot product of the simulator this CPU has
-# (NPU_SIM_DOT: generic C; on x86-64 AVX2 and AVX-512 VNNI).
+# (NPU_SIM_DOT: generic C; on x86-64 AVX2, AVX-512 VNNI 256- and 512-bit).
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 bin="${ROSENBLATT_BUILD:-$root/build}/npu-sim-run"
@@ -23,6 +23,7 @@ echo "# golden dir: $GOLDEN_DIR, simulator: $bin"
 dots=generic
 grep -qw avx2 /proc/cpuinfo 2>/dev/null && dots="$dots avx2"
 grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null && grep -qw avx512vl /proc/cpuinfo && dots="$dots vnni"
+grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null && grep -qw avx512bw /proc/cpuinfo && dots="$dots vnni512"
 for dot in $dots; do
 for dir in "$GOLDEN_DIR"/*/; do
 	[ -f "$dir/case.json" ] || continue
