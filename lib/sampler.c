@@ -127,7 +127,7 @@ static void probs(struct sampler_cand *c, int n)
  * compare, so the compiler vectorises it; the vocabulary is 152k logits a
  * token), then the first index holding the maximum.
  */
-static int32_t argmax(const float *x, int n)
+int32_t sampler_argmax(const float *x, int n)
 {
 	float m[8], best = -INFINITY;
 	int i = 0;
@@ -156,7 +156,7 @@ int32_t sampler_sample(struct sampler *s, const float *logits)
 
 	if (s->p.temp <= 0 && s->p.repeat_penalty == 1.0f) {
 		/* greedy without penalties: the argmax, no candidate copy (decode hot path) */
-		return argmax(logits, n);
+		return sampler_argmax(logits, n);
 	}
 	for (int i = 0; i < n; i++) {
 		c[i].id = i;

@@ -46,6 +46,8 @@ void sampler_accept(struct sampler *s, int32_t id);
 
 /* Pick the next token from logits (n_vocab floats, left unchanged). */
 int32_t sampler_sample(struct sampler *s, const float *logits);
+/* Greedy: the first index of the largest of n logits (0 when n <= 0 or x[0] is NaN). */
+int32_t sampler_argmax(const float *x, int n);
 
 /* Uniform float in [0, 1) from the sampler's generator. */
 float sampler_uniform(struct sampler *s);

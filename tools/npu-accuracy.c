@@ -20,6 +20,7 @@
 #include "gguf.h"
 #include "model.h"
 #include "npu_model.h"
+#include "sampler.h"
 #include "threadpool.h"
 #include "tokenizer.h"
 
@@ -62,16 +63,6 @@ static void log_softmax(const float *x, int n, double *out)
 		out[i] = (double)x[i] - s;
 }
 
-static int argmax(const float *x, int n)
-{
-	int b = 0;
-
-	for (int i = 1; i < n; i++)
-		if (x[i] > x[b])
-			b = i;
-	return b;
-}
-
 struct row {
 	double top1, kld_mean, kld_max, ppl_cpu, ppl_npu;
 };
@@ -95,7 +86,7 @@ static void compare(const float *lc, const float *ln, const int32_t *ids, int n,
 		r->kld_mean += kl / n;
 		if (kl > r->kld_max)
 			r->kld_max = kl;
-		agree += argmax(pc, V) == argmax(pn, V);
+		agree += sampler_argmax(pc, V) == sampler_argmax(pn, V);
 		if (t + 1 < n) {
 			nll_c -= a[ids[t + 1]];
 			nll_n -= b[ids[t + 1]];
