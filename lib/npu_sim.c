@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1086,10 +1087,20 @@ static void dot_i8_group32_vnni512(const int8_t *a, const int8_t *w, uint32_t nb
 #endif
 
 /* vnni512: dot_i8_group32_vnni512 for whole groups, dot_i8_blocked_vnni for the rest */
+static const char *dot_choice;	/* NPU_SIM_DOT, read once */
+static pthread_once_t dot_choice_once = PTHREAD_ONCE_INIT;
+
+static void dot_choice_read(void)
+{
+	dot_choice = getenv("NPU_SIM_DOT");
+}
+
 static dot_i8_fn pick_dot_i8(int *need_asum, int *group32)
 {
-	const char *want = getenv("NPU_SIM_DOT");
+	const char *want;
 
+	pthread_once(&dot_choice_once, dot_choice_read);
+	want = dot_choice;
 	*need_asum = 0;
 	*group32 = 0;
 	if (want && !strcmp(want, "generic"))
