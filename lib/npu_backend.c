@@ -504,6 +504,10 @@ static float quantize_row_isa(enum ops_isa isa, const float *x, int64_t K, int8_
 	if (isa == OPS_ISA_AVX2)
 		return ops_quantize_i8_row_avx2(x, K, q);
 #endif
+#if defined(__aarch64__)
+	if (isa == OPS_ISA_NEON)
+		return ops_quantize_i8_row_neon(x, K, q);
+#endif
 	(void)isa;
 	return npu_quantize_row(x, K, q);
 }
@@ -513,6 +517,12 @@ static void hadamard_isa(enum ops_isa isa, float *x, int64_t n, uint32_t hb)
 #if defined(__x86_64__)
 	if (isa == OPS_ISA_AVX2 && hb >= 8) {
 		ops_hadamard_avx2(x, n, hb);
+		return;
+	}
+#endif
+#if defined(__aarch64__)
+	if (isa == OPS_ISA_NEON && hb >= 8) {
+		ops_hadamard_neon(x, n, hb);
 		return;
 	}
 #endif

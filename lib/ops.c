@@ -290,6 +290,10 @@ void ops_quantize_act8(struct threadpool *tp, enum ops_isa isa, const float *x, 
 	if (isa == OPS_ISA_AVX2)
 		j.quantize = ops_quantize_row_q8_K_avx2;
 #endif
+#if defined(__aarch64__)
+	if (isa == OPS_ISA_NEON)
+		j.quantize = ops_quantize_row_q8_K_neon;
+#endif
 	(void)isa;
 
 	if (M > 1)
@@ -747,6 +751,12 @@ void ops_swiglu(enum ops_isa isa, float *a, const float *b, int n)
 #if defined(__x86_64__)
 	if (isa == OPS_ISA_AVX2) {
 		ops_swiglu_avx2(a, b, n);
+		return;
+	}
+#endif
+#if defined(__aarch64__)
+	if (isa == OPS_ISA_NEON) {
+		ops_swiglu_neon(a, b, n);
 		return;
 	}
 #endif

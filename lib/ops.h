@@ -157,8 +157,8 @@ void ops_rope(float *v, int n_heads, int head_dim, int n_rot, int pos, float bas
 
 void ops_softmax(float *x, int n);
 
-/* a[i] = silu(a[i]) * b[i]; the AVX2 variant's exp is within a few ulp of
- * libm's (tests/test_model.c bounds it), as llama.cpp's own vector silu */
+/* a[i] = silu(a[i]) * b[i]; the AVX2 and NEON variants' exp is within a few
+ * ulp of libm's (tests/test_model.c bounds it), as llama.cpp's own vector silu */
 void ops_swiglu(enum ops_isa isa, float *a, const float *b, int n);
 
 /* sum a[i] * b[i] and y[i] += a * x[i] over n floats (attention). */
@@ -208,6 +208,12 @@ void ops_rowdot_neon(const void *row, uint32_t type, int64_t cols, const float *
 		     int64_t M, float *y, int64_t y_stride, float *scratch);
 float ops_dot_f32_neon(const float *a, const float *b, int n);
 void ops_axpy_f32_neon(float *y, float a, const float *x, int n);
+/* the same contracts as the _avx2 ones above (a NaN in the int8 row
+ * quantiser gives 0, as aarch64's lrintf in the reference) */
+void ops_quantize_row_q8_K_neon(const float *x, struct block_q8_K *y, int64_t n);
+float ops_quantize_i8_row_neon(const float *x, int64_t K, int8_t *q);
+void ops_hadamard_neon(float *x, int64_t n, uint32_t hb);
+void ops_swiglu_neon(float *a, const float *b, int n);
 #endif
 
 #endif

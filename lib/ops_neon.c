@@ -4,11 +4,16 @@
  * Q8_0/Q4_0/Q4_1/F16 blocks are widened in registers and dotted in one
  * pass, as in ops_avx2.c; F32 rows are used in place; other types are
  * dequantised by lib/quant.c into a scratch row, then dotted with FMA.
+ * Also the serial helpers of the forward pass and the NPU backend (Q8_K
+ * and int8 row quantisers, Hadamard rotation, SwiGLU), equal to their
+ * scalar references as the AVX2 ones are.
  */
 #include "ops.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
+#include <math.h>
+#include <string.h>
 
 #include "ggml_types.h"
 #include "ops.h"
@@ -163,6 +168,193 @@ static void fused(uint32_t type, const void *row, int64_t cols, const float *x, 
 	}
 	for (int m = 0; m < nm; m++)
 		out[m] = vaddvq_f32(vaddq_f32(acc[m], accm[m]));
+}
+
+/*
+ * quantize_row_q8_K_ref, byte for byte for finite x: the block's largest
+ * |x| by vector max, then the first element that has it (its sign sets the
+ * scale's, as in the reference); products rounded to nearest, ties to even
+ * (vcvtnq, as the reference's 1.5 * 2^23 trick), narrowed with saturation
+ * (the ref's clamp to 127; |q| <= 127 otherwise).
+ */
+void ops_quantize_row_q8_K_neon(const float *x, struct block_q8_K *y, int64_t n)
+{
+	for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+		float32x4_t am = vdupq_n_f32(0);
+
+		for (int j = 0; j < QK_K; j += 4)
+			am = vmaxq_f32(am, vabsq_f32(vld1q_f32(x + j)));
+		const float amax = vmaxvq_f32(am);
+
+		if (!amax) {
+			memset(y[i].qs, 0, sizeof(y[i].qs));
+			memset(y[i].bsums, 0, sizeof(y[i].bsums));
+			y[i].d = 0;
+			continue;
+		}
+		float max = 0;
+
+		for (int j = 0; j < QK_K; j++)
+			if (fabsf(x[j]) == amax) {
+				max = x[j];
+				break;
+			}
+		const float iscale = -127.f / max;
+
+		for (int j = 0; j < QK_K; j += 16) {
+			int32x4_t q0 = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j), iscale));
+			int32x4_t q1 = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4), iscale));
+			int32x4_t q2 = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 8), iscale));
+			int32x4_t q3 = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 12), iscale));
+			int16x8_t h0 = vcombine_s16(vqmovn_s32(q0), vqmovn_s32(q1));
+			int16x8_t h1 = vcombine_s16(vqmovn_s32(q2), vqmovn_s32(q3));
+			int8x16_t q8 = vcombine_s8(vqmovn_s16(h0), vqmovn_s16(h1));
+
+			vst1q_s8(y[i].qs + j, q8);
+			/* one bsum per 16 quants: exactly this vector */
+			y[i].bsums[j / 16] = vaddlvq_s8(q8);
+		}
+		y[i].d = 1 / iscale;
+	}
+}
+
+/*
+ * npu_quantize_row(): max |x| ignoring NaN (vmaxnm, as the scalar compare
+ * does), q = x * 127 / max rounded to nearest even (lrintf's default mode),
+ * clamped to [-127, 127]. A NaN element converts to 0 (FCVTNS), which is
+ * what aarch64's lrintf gives too, so the reference's bytes.
+ */
+float ops_quantize_i8_row_neon(const float *x, int64_t K, int8_t *q)
+{
+	float32x4_t am = vdupq_n_f32(0);
+	float amax, inv;
+	int64_t k = 0;
+
+	for (; k + 4 <= K; k += 4)
+		am = vmaxnmq_f32(am, vabsq_f32(vld1q_f32(x + k)));
+	amax = vmaxnmvq_f32(am);
+	for (; k < K; k++)
+		amax = fabsf(x[k]) > amax ? fabsf(x[k]) : amax;
+	if (!(amax > 0.0f) || !isfinite(amax)) {
+		memset(q, 0, (size_t)K);
+		return 0.0f;
+	}
+	inv = 127.0f / amax;
+	const int32x4_t lo = vdupq_n_s32(-127), hi = vdupq_n_s32(127);
+
+	for (k = 0; k + 16 <= K; k += 16) {
+		int32x4_t r[4];
+
+		for (int i = 0; i < 4; i++) {
+			int32x4_t v = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + k + 4 * i), inv));
+
+			r[i] = vmaxq_s32(vminq_s32(v, hi), lo);
+		}
+		int16x8_t h0 = vcombine_s16(vmovn_s32(r[0]), vmovn_s32(r[1]));
+		int16x8_t h1 = vcombine_s16(vmovn_s32(r[2]), vmovn_s32(r[3]));
+
+		vst1q_s8(q + k, vcombine_s8(vmovn_s16(h0), vmovn_s16(h1)));
+	}
+	for (; k < K; k++) {
+		long v = lrintf(x[k] * inv);
+
+		q[k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+	}
+	return amax / 127.0f;
+}
+
+/*
+ * npu_hadamard() for blocks of hb >= 8 only (a power of two): every
+ * butterfly output is the same a + c or a - c of the same operands as the
+ * scalar code, so the same bits. Strides 1 and 2 work on 8 elements in two
+ * registers: de-interleave so the pair's first and second elements sit in
+ * separate vectors, add and subtract, interleave back.
+ */
+void ops_hadamard_neon(float *x, int64_t n, uint32_t hb)
+{
+	const float32x4_t norm = vdupq_n_f32(1.0f / sqrtf((float)hb));
+
+	for (int64_t b = 0; b + hb <= n; b += hb) {
+		float *v = x + b;
+
+		for (uint32_t j = 0; j < hb; j += 8) {
+			float32x4_t v0 = vld1q_f32(v + j), v1 = vld1q_f32(v + j + 4);
+			/* stride 1: pairs (0,1) (2,3) ...: even lanes against odd */
+			float32x4_t a = vuzp1q_f32(v0, v1), c = vuzp2q_f32(v0, v1);
+			float32x4_t s = vaddq_f32(a, c), d = vsubq_f32(a, c);
+
+			v0 = vzip1q_f32(s, d);
+			v1 = vzip2q_f32(s, d);
+			/* stride 2: pairs (0,2) (1,3): low halves against high halves */
+			float64x2_t w0 = vreinterpretq_f64_f32(v0), w1 = vreinterpretq_f64_f32(v1);
+
+			a = vreinterpretq_f32_f64(vzip1q_f64(w0, w1));
+			c = vreinterpretq_f32_f64(vzip2q_f64(w0, w1));
+			w0 = vreinterpretq_f64_f32(vaddq_f32(a, c));
+			w1 = vreinterpretq_f64_f32(vsubq_f32(a, c));
+			vst1q_f32(v + j, vreinterpretq_f32_f64(vzip1q_f64(w0, w1)));
+			vst1q_f32(v + j + 4, vreinterpretq_f32_f64(vzip2q_f64(w0, w1)));
+		}
+		for (uint32_t h = 4; h < hb; h *= 2)
+			for (uint32_t i = 0; i < hb; i += 2 * h)
+				for (uint32_t j = i; j < i + h; j += 4) {
+					float32x4_t a = vld1q_f32(v + j), c = vld1q_f32(v + j + h);
+
+					vst1q_f32(v + j, vaddq_f32(a, c));
+					vst1q_f32(v + j + h, vsubq_f32(a, c));
+				}
+		for (uint32_t j = 0; j < hb; j += 4)
+			vst1q_f32(v + j, vmulq_f32(vld1q_f32(v + j), norm));
+	}
+}
+
+/*
+ * exp(x) for 4 floats: x = k ln2 + r, k = round(x log2e), |r| <= ln2 / 2
+ * (ln2 split in a short high part, so k * ln2_hi is exact, and the rest),
+ * e^r by its degree-7 Taylor polynomial (truncation under 1e-8 relative
+ * there), times 2^k put straight into the exponent field. x is clamped to
+ * [-87.3, 88.3] so k stays in [-126, 127] (normal numbers, no overflow of
+ * the field); silu needs no more, beyond that x / (1 + e^-x) is < 1e-36.
+ */
+static inline float32x4_t exp4(float32x4_t x)
+{
+	const float32x4_t ln2_hi = vdupq_n_f32(0.693145751953125f);
+	const float32x4_t ln2_lo = vdupq_n_f32(1.42860682030941723212e-6f);
+
+	x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-87.3f)), vdupq_n_f32(88.3f));
+	float32x4_t k = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));
+	float32x4_t r = vfmsq_f32(x, k, ln2_hi);
+
+	r = vfmsq_f32(r, k, ln2_lo);
+	/* Horner from 1/7! down to 1 */
+	float32x4_t p = vdupq_n_f32(1.0f / 5040);
+
+	p = vfmaq_f32(vdupq_n_f32(1.0f / 720), p, r);
+	p = vfmaq_f32(vdupq_n_f32(1.0f / 120), p, r);
+	p = vfmaq_f32(vdupq_n_f32(1.0f / 24), p, r);
+	p = vfmaq_f32(vdupq_n_f32(1.0f / 6), p, r);
+	p = vfmaq_f32(vdupq_n_f32(0.5f), p, r);
+	p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+	p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+	/* 2^k: k + 127 in bits 23..30 */
+	int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(k), vdupq_n_s32(127)), 23);
+
+	return vmulq_f32(p, vreinterpretq_f32_s32(e));
+}
+
+void ops_swiglu_neon(float *a, const float *b, int n)
+{
+	const float32x4_t one = vdupq_n_f32(1.0f);
+	int i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		float32x4_t x = vld1q_f32(a + i);
+		float32x4_t d = vaddq_f32(one, exp4(vnegq_f32(x)));
+
+		vst1q_f32(a + i, vmulq_f32(vdivq_f32(x, d), vld1q_f32(b + i)));
+	}
+	for (; i < n; i++)
+		a[i] = a[i] / (1.0f + expf(-a[i])) * b[i];
 }
 
 void ops_rowdot_neon(const void *row, uint32_t type, int64_t cols, const float *x,

@@ -78,8 +78,9 @@ bench-model: $(BENCH_MODEL)
 # aarch64, cross-compiled and run under qemu-user (~5 min on the loaded
 # build machine; not in check). `make check` runs the kernel tests only
 # (test_model --kernels: thread pool, every weight type's NEON and
-# reference matmul, 8-bit activation dots, RoPE/norm/softmax; ~1 min
-# with the cross build), and skips when the cross compiler or qemu is missing.
+# reference matmul, 8-bit activation dots, the Q8_K quantiser and SwiGLU,
+# RoPE/norm/softmax; ~1 min with the cross build) and test_npu_backend --dry
+# below, and skips when the cross compiler or qemu is missing.
 ARM64_CC ?= aarch64-linux-gnu-gcc
 ARM64_DIR := $(BUILD)/arm64-model
 MODEL_ARM64_SRCS := tests/test_model.c lib/model.c lib/ops.c lib/ops_avx2.c lib/ops_neon.c \
@@ -98,11 +99,36 @@ check-model-arm64: $(TINY_STAMP)
 	@ln -sfn $(abspath $(TINY_DIR)) $(ARM64_DIR)/tiny
 	ROSENBLATT_BUILD=$(abspath $(ARM64_DIR)) qemu-aarch64-static -L /usr/aarch64-linux-gnu \
 		$(ARM64_DIR)/test_model
+# The NPU backend's device-less checks (test_npu_backend --dry: the NEON
+# int8 quantiser and Hadamard rotation against the reference, the dry
+# planner; a few seconds). There is no aarch64 libdrm on the build machine
+# and --dry never opens a device, so its three calls are stubs that fail.
+NPU_ARM64_SRCS := tests/test_npu_backend.c lib/npu_backend.c lib/ops.c lib/ops_avx2.c \
+	lib/ops_neon.c lib/threadpool.c lib/quant.c lib/quant_k.c lib/ggml_types.c
+$(ARM64_DIR)/drm_stub.c: mk/model.mk
+	@mkdir -p $(ARM64_DIR)
+	@printf '%s\n' '#include <errno.h>' '#include <stddef.h>' \
+		'int drmIoctl(int fd, unsigned long req, void *arg);' \
+		'void *drmGetVersion(int fd);' 'void drmFreeVersion(void *v);' \
+		'int drmIoctl(int fd, unsigned long req, void *arg)' \
+		'{ (void)fd; (void)req; (void)arg; errno = ENODEV; return -1; }' \
+		'void *drmGetVersion(int fd) { (void)fd; return NULL; }' \
+		'void drmFreeVersion(void *v) { (void)v; }' >$@
+$(ARM64_DIR)/test_npu_backend: $(NPU_ARM64_SRCS) $(ARM64_DIR)/drm_stub.c \
+		$(wildcard lib/*.h tests/tap.h)
+	$(ARM64_CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Itests \
+		$(NPU_DRM_CFLAGS) -Ikernel/include/uapi $(NPU_ARM64_SRCS) $(ARM64_DIR)/drm_stub.c \
+		-o $@.tmp -lm -lpthread
+	@mv $@.tmp $@
 check-model-arm64-kernels:
 	@if ! command -v $(ARM64_CC) >/dev/null || ! command -v qemu-aarch64-static >/dev/null; then \
 		echo "ok 1 - aarch64 NEON kernels under qemu # SKIP needs $(ARM64_CC) and" \
 			"qemu-aarch64-static (scripts/deps.sh base)"; \
 	else \
-		$(MAKE) -s --no-print-directory $(ARM64_DIR)/test_model >/dev/null && \
-		qemu-aarch64-static -L /usr/aarch64-linux-gnu $(ARM64_DIR)/test_model --kernels; \
+		$(MAKE) -s --no-print-directory $(ARM64_DIR)/test_model \
+			$(ARM64_DIR)/test_npu_backend >/dev/null || exit 1; \
+		rc=0; \
+		qemu-aarch64-static -L /usr/aarch64-linux-gnu $(ARM64_DIR)/test_model --kernels || rc=1; \
+		qemu-aarch64-static -L /usr/aarch64-linux-gnu $(ARM64_DIR)/test_npu_backend --dry || rc=1; \
+		exit $$rc; \
 	fi

@@ -372,18 +372,14 @@ static void test_matmul_avx2(void)
 }
 
 /*
- * The vector activation quantiser against quantize_row_q8_K_ref, byte for
- * byte: random blocks, an all-zero block, a block whose largest |x| comes
- * twice with both signs (the first one sets the sign), and values that
- * land on .5 after scaling (ties to even in both).
+ * The vector activation quantiser of isa (through ops_quantize_act8's
+ * dispatch) against quantize_row_q8_K_ref, byte for byte: random blocks,
+ * an all-zero block, a block whose largest |x| comes twice with both signs
+ * (the first one sets the sign), and values that land on .5 after scaling
+ * (ties to even in both).
  */
-static void test_quantize_q8_K_avx2(void)
+static void check_quantize_q8_K(enum ops_isa isa)
 {
-	if (!ops_isa_available(OPS_ISA_AVX2)) {
-		tap_skip("no AVX2/FMA/F16C on this CPU");
-		return;
-	}
-#if defined(__x86_64__)
 	enum { NB = 64 };
 	float *x = malloc(sizeof(float) * NB * QK_K);
 	struct block_q8_K *a = calloc(NB, sizeof(*a)), *b = calloc(NB, sizeof(*b));
@@ -401,24 +397,38 @@ static void test_quantize_q8_K_avx2(void)
 		x[3 * QK_K + j] = (float)(j - 128) * (127.0f / 254.0f);
 	x[3 * QK_K + 255] = 127.0f;
 	quantize_row_q8_K_ref(x, a, (int64_t)NB * QK_K);
-	ops_quantize_row_q8_K_avx2(x, b, (int64_t)NB * QK_K);
+	ops_quantize_act8(NULL, isa, x, 1, (int64_t)NB * QK_K, b);
 	for (int i = 0; i < NB; i++)
-		CHECKF(!memcmp(&a[i], &b[i], sizeof(a[i])), "block %d differs from the reference", i);
+		CHECKF(!memcmp(&a[i], &b[i], sizeof(a[i])), "%s: block %d differs from the ref",
+		       ops_isa_name(isa), i);
 	CHECK(a[2].d > 0);	/* -5 came first: d = -max / 127 took its sign */
 	free(x);
 	free(a);
 	free(b);
-#endif
 }
 
-/* The vector SwiGLU against libm's expf: 1e-6 relative (1e-30 absolute where both are ~0). */
-static void test_swiglu_avx2(void)
+static void test_quantize_q8_K_avx2(void)
 {
 	if (!ops_isa_available(OPS_ISA_AVX2)) {
 		tap_skip("no AVX2/FMA/F16C on this CPU");
 		return;
 	}
-	enum { N = 4099 };	/* not a multiple of 8: the scalar tail too */
+	check_quantize_q8_K(OPS_ISA_AVX2);
+}
+
+static void test_quantize_q8_K_neon(void)
+{
+	if (!ops_isa_available(OPS_ISA_NEON)) {
+		tap_skip("not an aarch64 build");
+		return;
+	}
+	check_quantize_q8_K(OPS_ISA_NEON);
+}
+
+/* The vector SwiGLU of isa against libm's expf: 1e-6 relative (1e-30 absolute where both ~0). */
+static void check_swiglu(enum ops_isa isa)
+{
+	enum { N = 4099 };	/* not a multiple of 8 or 4: the scalar tail too */
 	float *a = malloc(sizeof(float) * N), *ar = malloc(sizeof(float) * N);
 	float *b = malloc(sizeof(float) * N);
 	double worst = 0;
@@ -428,18 +438,38 @@ static void test_swiglu_avx2(void)
 		b[i] = 0.5f + (float)(i % 7);
 	}
 	ops_swiglu(OPS_ISA_REF, ar, b, N);
-	ops_swiglu(OPS_ISA_AVX2, a, b, N);
+	ops_swiglu(isa, a, b, N);
 	for (int i = 0; i < N; i++) {
 		double d = fabs((double)a[i] - ar[i]), m = fabs((double)ar[i]);
 
 		if (m > 1e-30 && d / m > worst)
 			worst = d / m;
-		CHECKF(d <= 1e-6 * m + 1e-30, "x=%g: %g vs %g", -100.0 + 200.0 * i / (N - 1), a[i], ar[i]);
+		CHECKF(d <= 1e-6 * m + 1e-30, "%s: x=%g: %g vs %g", ops_isa_name(isa),
+		       -100.0 + 200.0 * i / (N - 1), a[i], ar[i]);
 	}
-	printf("# swiglu avx2: worst relative error %.2g over [-100, 100]\n", worst);
+	printf("# swiglu %s: worst relative error %.2g over [-100, 100]\n", ops_isa_name(isa),
+	       worst);
 	free(a);
 	free(ar);
 	free(b);
+}
+
+static void test_swiglu_avx2(void)
+{
+	if (!ops_isa_available(OPS_ISA_AVX2)) {
+		tap_skip("no AVX2/FMA/F16C on this CPU");
+		return;
+	}
+	check_swiglu(OPS_ISA_AVX2);
+}
+
+static void test_swiglu_neon(void)
+{
+	if (!ops_isa_available(OPS_ISA_NEON)) {
+		tap_skip("not an aarch64 build");
+		return;
+	}
+	check_swiglu(OPS_ISA_NEON);
 }
 
 static void test_matmul_neon(void)
@@ -1264,6 +1294,8 @@ int main(int argc, char **argv)
 	RUN(test_quantize_q8_K_avx2);
 	RUN(test_swiglu_avx2);
 	RUN(test_matmul_neon);
+	RUN(test_quantize_q8_K_neon);
+	RUN(test_swiglu_neon);
 	RUN(test_rope);
 	RUN(test_norm_softmax);
 	if (kernels_only)

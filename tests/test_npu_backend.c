@@ -392,15 +392,28 @@ static void test_hadamard(void)
 }
 
 /*
- * The AVX2 activation quantiser and Hadamard rotation against the reference
- * ones, bit for bit: lengths with tails, zero, NaN and infinite rows, every
- * block size the backend can pick.
+ * The vector (AVX2 or NEON) activation quantiser and Hadamard rotation
+ * against the reference ones, bit for bit: lengths with tails, zero, NaN
+ * and infinite rows, every block size the backend can pick.
  */
 static void test_isa_kernels(void)
 {
 #if defined(__x86_64__)
-	if (!ops_isa_available(OPS_ISA_AVX2)) {
-		printf("ok %d - AVX2 quantiser and Hadamard # SKIP no AVX2\n", ++tap_ok_no);
+	const enum ops_isa isa = OPS_ISA_AVX2;
+	float (*quantize)(const float *, int64_t, int8_t *) = ops_quantize_i8_row_avx2;
+	void (*hadamard)(float *, int64_t, uint32_t) = ops_hadamard_avx2;
+#elif defined(__aarch64__)
+	const enum ops_isa isa = OPS_ISA_NEON;
+	float (*quantize)(const float *, int64_t, int8_t *) = ops_quantize_i8_row_neon;
+	void (*hadamard)(float *, int64_t, uint32_t) = ops_hadamard_neon;
+#else
+	const enum ops_isa isa = OPS_ISA_REF;
+	float (*quantize)(const float *, int64_t, int8_t *) = npu_quantize_row;
+	void (*hadamard)(float *, int64_t, uint32_t) = npu_hadamard;
+#endif
+	if (!ops_isa_available(isa) || isa == OPS_ISA_REF) {
+		printf("ok %d - vector quantiser and Hadamard # SKIP no AVX2 or NEON\n",
+		       ++tap_ok_no);
 		return;
 	}
 	int bad_q = 0, bad_h = 0;
@@ -409,7 +422,7 @@ static void test_isa_kernels(void)
 	uint32_t st = 7;
 
 	for (int K = 1; K <= 300; K += 13)
-		for (int kind = 0; kind < 4; kind++) {
+		for (int kind = 0; kind < 5; kind++) {
 			for (int k = 0; k < K; k++) {
 				st = st * 1664525u + 1013904223u;
 				x[k] = ((float)(st >> 8) / (float)(1 << 24) - 0.5f) * 10.0f;
@@ -420,7 +433,10 @@ static void test_isa_kernels(void)
 				x[K / 2] = NAN;
 			if (kind == 3)
 				x[K - 1] = INFINITY;
-			float sa = npu_quantize_row(x, K, qa), sb = ops_quantize_i8_row_avx2(x, K, qb);
+			if (kind == 4)	/* max 127 (scale 1), the rest at .5: ties to even */
+				for (int k = 0; k < K; k++)
+					x[k] = k ? (float)(k % 254 - 127) + 0.5f : 127.0f;
+			float sa = npu_quantize_row(x, K, qa), sb = quantize(x, K, qb);
 
 			bad_q += memcmp(&sa, &sb, sizeof(sa)) || memcmp(qa, qb, (size_t)K);
 		}
@@ -434,16 +450,15 @@ static void test_isa_kernels(void)
 		n = n > 4096 ? 4096 : n;
 		memcpy(y, x, (size_t)n * sizeof(float));
 		npu_hadamard(x, n, hb);
-		ops_hadamard_avx2(y, n, hb);
+		hadamard(y, n, hb);
 		bad_h += memcmp(x, y, (size_t)n * sizeof(float)) != 0;
 	}
-	ok(!bad_q && !bad_h, "AVX2 quantiser and Hadamard equal the reference bit for bit "
-	   "(%d quantiser rows, %d Hadamard sizes differ)", bad_q, bad_h);
+	ok(!bad_q && !bad_h, "%s quantiser and Hadamard equal the reference bit for bit "
+	   "(%d quantiser rows, %d Hadamard sizes differ)", ops_isa_name(isa), bad_q, bad_h);
 	free(x);
 	free(y);
 	free(qa);
 	free(qb);
-#endif
 }
 
 /* Q, K, V of different types stacked in one weight: one descriptor, three outputs. */
