@@ -467,7 +467,8 @@ float npu_quantize_row(const float *x, int64_t K, int8_t *q)
 	}
 	inv = 127.0f / amax;
 	for (int64_t k = 0; k < K; k++) {
-		long v = lrintf(x[k] * inv);
+		/* a NaN gives 0 (lrintf's value for it differs between x86 and arm64) */
+		long v = isnan(x[k]) ? 0 : lrintf(x[k] * inv);
 
 		q[k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
 	}

@@ -247,7 +247,8 @@ int npu_matmul_in_flight(const struct npu_backend *be);
 /*
  * The activation quantisation the backend uses, for tests: x (K floats,
  * already rotated if the backend rotates) -> q (K int8), returns the scale
- * (x = q * scale). amax 0 gives scale 0 and q all 0.
+ * (x = q * scale). amax 0 gives scale 0 and q all 0; a NaN element gives
+ * q 0 (NaNs are ignored for amax; an infinite one zeroes the row).
  */
 float npu_quantize_row(const float *x, int64_t K, int8_t *q);
 /* In-place block Hadamard of n floats (hb a power of two dividing n). */

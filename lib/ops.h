@@ -208,8 +208,7 @@ void ops_rowdot_neon(const void *row, uint32_t type, int64_t cols, const float *
 		     int64_t M, float *y, int64_t y_stride, float *scratch);
 float ops_dot_f32_neon(const float *a, const float *b, int n);
 void ops_axpy_f32_neon(float *y, float a, const float *x, int n);
-/* the same contracts as the _avx2 ones above (a NaN in the int8 row
- * quantiser gives 0, as aarch64's lrintf in the reference) */
+/* the same contracts as the _avx2 ones above */
 void ops_quantize_row_q8_K_neon(const float *x, struct block_q8_K *y, int64_t n);
 float ops_quantize_i8_row_neon(const float *x, int64_t K, int8_t *q);
 void ops_hadamard_neon(float *x, int64_t n, uint32_t hb);

@@ -1020,7 +1020,7 @@ static inline AVX2 __m256i pack_i32x32_i8(__m256i q0, __m256i q1, __m256i q2, __
 /*
  * npu_quantize_row(): max |x| (NaN ignored, as the scalar compare does),
  * q = x * 127 / max rounded to nearest even (lrintf's default mode), then
- * clamped to [-127, 127] (a NaN converts to INT_MIN: -127, as lrintf's).
+ * clamped to [-127, 127]; a NaN element gives 0, as in the reference.
  */
 AVX2 float ops_quantize_i8_row_avx2(const float *x, int64_t K, int8_t *q)
 {
@@ -1049,14 +1049,18 @@ AVX2 float ops_quantize_i8_row_avx2(const float *x, int64_t K, int8_t *q)
 
 	for (k = 0; k + 32 <= K; k += 32) {
 		for (int i = 0; i < 4; i++) {
-			__m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * i), vi));
+			__m256 xs = _mm256_loadu_ps(x + k + 8 * i);
+			__m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(xs, vi));
 
-			r[i] = _mm256_max_epi32(_mm256_min_epi32(v, hi), lo);
+			v = _mm256_max_epi32(_mm256_min_epi32(v, hi), lo);
+			/* NaN lanes: 0 (the conversion gave INT_MIN) */
+			r[i] = _mm256_and_si256(v, _mm256_castps_si256(_mm256_cmp_ps(xs, xs, _CMP_ORD_Q)));
 		}
 		_mm256_storeu_si256((__m256i *)(q + k), pack_i32x32_i8(r[0], r[1], r[2], r[3]));
 	}
 	for (; k < K; k++) {
-		long v = lrintf(x[k] * inv);
+		/* a NaN gives 0 (lrintf's value for it differs between x86 and arm64) */
+		long v = isnan(x[k]) ? 0 : lrintf(x[k] * inv);
 
 		q[k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
 	}

@@ -221,8 +221,8 @@ void ops_quantize_row_q8_K_neon(const float *x, struct block_q8_K *y, int64_t n)
 /*
  * npu_quantize_row(): max |x| ignoring NaN (vmaxnm, as the scalar compare
  * does), q = x * 127 / max rounded to nearest even (lrintf's default mode),
- * clamped to [-127, 127]. A NaN element converts to 0 (FCVTNS), which is
- * what aarch64's lrintf gives too, so the reference's bytes.
+ * clamped to [-127, 127]. A NaN element converts to 0 (FCVTNS), as the
+ * reference defines it.
  */
 float ops_quantize_i8_row_neon(const float *x, int64_t K, int8_t *q)
 {
@@ -256,7 +256,8 @@ float ops_quantize_i8_row_neon(const float *x, int64_t K, int8_t *q)
 		vst1q_s8(q + k, vcombine_s8(vmovn_s16(h0), vmovn_s16(h1)));
 	}
 	for (; k < K; k++) {
-		long v = lrintf(x[k] * inv);
+		/* a NaN gives 0 (lrintf's value for it differs between x86 and arm64) */
+		long v = isnan(x[k]) ? 0 : lrintf(x[k] * inv);
 
 		q[k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
 	}
