@@ -536,6 +536,29 @@ TEST_F(bad, header_fields)
 	EXPECT_TRUE(untouched(&self->c));
 }
 
+/*
+ * Descriptors the kernel cannot read whole: one that runs off the end of a
+ * mapping into an unmapped page, and one in a PROT_NONE page. Both -EFAULT,
+ * nothing queued.
+ */
+TEST_F(bad, descriptor_unreadable)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct drm_rocket_matmul *d;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p + pg, pg));
+	d = (struct drm_rocket_matmul *)(p + pg - 8);	/* 8 bytes readable, the rest not */
+	memcpy(d, &self->d, 8);
+	EXPECT_EQ(-EFAULT, mm_submit(self->fd, d, 1, 0));
+	memcpy(p, &self->d, sizeof(self->d));
+	ASSERT_EQ(0, mprotect(p, pg, PROT_NONE));
+	EXPECT_EQ(-EFAULT, mm_submit(self->fd, (struct drm_rocket_matmul *)p, 1, 0));
+	ASSERT_EQ(0, munmap(p, pg));
+	EXPECT_TRUE(untouched(&self->c));
+}
+
 /* A longer descriptor (newer userspace): zero tail accepted, non-zero tail -E2BIG. */
 TEST_F(bad, larger_descriptor)
 {
