@@ -3,7 +3,7 @@
  * librocket-shim.so: an EMULATED Rockchip rocket NPU device, in the manner of
  * Mesa's drm-shim. Preloaded (LD_PRELOAD) into a process, it fakes
  * /dev/accel/accel0, the one device mainline rocket registers over all NPU
- * cores (open, close, ioctl, mmap, munmap, the stat family, the sysfs uevent
+ * cores (open, close, ioctl, mmap, munmap, mprotect, the stat family, the sysfs uevent
  * files) and implements the rocket uAPI on top of the strict NPU simulator
  * (lib/npu_sim.h). ROSENBLATT_SHIM_UPSTREAM=1 emulates the unpatched
  * upstream driver instead of our series. See docs/emulator.md.
@@ -56,6 +56,7 @@ static int (*real_ioctl)(int, unsigned long, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static void *(*real_mmap64)(void *, size_t, int, int, int, off64_t);
 static int (*real_munmap)(void *, size_t);
+static int (*real_mprotect)(void *, size_t, int);
 static int (*real_stat)(const char *, struct stat *);
 static int (*real_stat64)(const char *, struct stat64 *);
 static int (*real_lstat)(const char *, struct stat *);
@@ -73,7 +74,7 @@ static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 static void load_real(void)
 {
 	LOAD(open); LOAD(open64); LOAD(openat); LOAD(openat64); LOAD(close);
-	LOAD(ioctl); LOAD(mmap); LOAD(mmap64); LOAD(munmap);
+	LOAD(ioctl); LOAD(mmap); LOAD(mmap64); LOAD(munmap); LOAD(mprotect);
 	LOAD(stat); LOAD(stat64); LOAD(lstat); LOAD(lstat64); LOAD(fstat);
 	LOAD(fstat64); LOAD(fstatat); LOAD(fstatat64); LOAD(statx);
 }
@@ -419,6 +420,7 @@ static int on_live_stack(const void *p, size_t len)
 
 static uintptr_t g_heap_lo;	/* start of the brk heap; 0: not known (yet) */
 static pthread_once_t g_heap_once = PTHREAD_ONCE_INIT;
+static atomic_int g_heap_changed;	/* the program remapped or reprotected part of it */
 
 /* start_brk, field 47 of /proc/self/stat (after the parenthesised name) */
 static void heap_lo_init(void)
@@ -449,9 +451,25 @@ static int on_brk_heap(const void *p, size_t len)
 {
 	uintptr_t a = (uintptr_t)p, hi;
 
+	if (atomic_load_explicit(&g_heap_changed, memory_order_relaxed))
+		return 0;
 	pthread_once(&g_heap_once, heap_lo_init);
 	hi = (uintptr_t)sbrk(0);
 	return g_heap_lo && hi != (uintptr_t)-1 && a >= g_heap_lo && a + len >= a && a + len <= hi;
+}
+
+/*
+ * mprotect, munmap or MAP_FIXED over part of the brk heap: from then on the
+ * heap may hold pages a memcpy would fault on, so its copies take the pipe.
+ */
+static void heap_touched(const void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr, hi;
+
+	pthread_once(&g_heap_once, heap_lo_init);
+	hi = (uintptr_t)sbrk(0);
+	if (!g_heap_lo || hi == (uintptr_t)-1 || (a < hi && a + len > g_heap_lo))
+		atomic_store(&g_heap_changed, 1);
 }
 
 static int umem_copy(void *dst, const void *src, size_t len, int to_user)
@@ -1816,6 +1834,8 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 	struct shim_file *f = fd_file(fd);
 
 	real_init();
+	if (flags & MAP_FIXED)
+		heap_touched(addr, len);
 	if (f)
 		return shim_mmap(f, addr, len, prot, flags, (uint64_t)off);
 	return real_mmap(addr, len, prot, flags, fd, off);
@@ -1826,6 +1846,8 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t
 	struct shim_file *f = fd_file(fd);
 
 	real_init();
+	if (flags & MAP_FIXED)
+		heap_touched(addr, len);
 	if (f)
 		return shim_mmap(f, addr, len, prot, flags, (uint64_t)off);
 	return real_mmap64(addr, len, prot, flags, fd, off);
@@ -1835,7 +1857,15 @@ EXPORT int munmap(void *addr, size_t len)
 {
 	/* BO mappings are plain shared mappings of the BO's memfd. */
 	real_init();
+	heap_touched(addr, len);
 	return real_munmap(addr, len);
+}
+
+EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+	real_init();
+	heap_touched(addr, len);
+	return real_mprotect(addr, len, prot);
 }
 
 static void fake_stat(int minor, struct stat *st)

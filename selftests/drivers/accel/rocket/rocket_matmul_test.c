@@ -538,14 +538,15 @@ TEST_F(bad, header_fields)
 
 /*
  * Descriptors the kernel cannot read whole: one that runs off the end of a
- * mapping into an unmapped page, and one in a PROT_NONE page. Both -EFAULT,
- * nothing queued.
+ * mapping into an unmapped page, one in a PROT_NONE page, one in a PROT_NONE
+ * page of the malloc heap. All -EFAULT, nothing queued.
  */
 TEST_F(bad, descriptor_unreadable)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	char *p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct drm_rocket_matmul *d;
+	void *h = NULL;
 
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, munmap(p + pg, pg));
@@ -556,6 +557,12 @@ TEST_F(bad, descriptor_unreadable)
 	ASSERT_EQ(0, mprotect(p, pg, PROT_NONE));
 	EXPECT_EQ(-EFAULT, mm_submit(self->fd, (struct drm_rocket_matmul *)p, 1, 0));
 	ASSERT_EQ(0, munmap(p, pg));
+	ASSERT_EQ(0, posix_memalign(&h, (size_t)pg, (size_t)pg));
+	memcpy(h, &self->d, sizeof(self->d));
+	ASSERT_EQ(0, mprotect(h, pg, PROT_NONE));
+	EXPECT_EQ(-EFAULT, mm_submit(self->fd, h, 1, 0));
+	ASSERT_EQ(0, mprotect(h, pg, PROT_READ | PROT_WRITE));
+	free(h);
 	EXPECT_TRUE(untouched(&self->c));
 }
 
