@@ -478,6 +478,10 @@ int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const stru
 		j.x8 = true;
 	}
 #endif
+#if defined(__aarch64__)
+	if (isa == OPS_ISA_NEON)
+		j.rowdot = ops_rowdot8_neon;
+#endif
 	matmul8_chunks(&j, threadpool_size(tp));
 	threadpool_run(tp, matmul8_worker, &j);
 	return 0;

@@ -213,6 +213,14 @@ void ops_quantize_row_q8_K_neon(const float *x, struct block_q8_K *y, int64_t n)
 float ops_quantize_i8_row_neon(const float *x, int64_t K, int8_t *q);
 void ops_hadamard_neon(float *x, int64_t n, uint32_t hb);
 void ops_swiglu_neon(float *a, const float *b, int n);
+/* ops_rowdot8_ref's contract: the integer dots with sdot (ARMv8.2 dotprod,
+ * checked at run time: AT_HWCAP's ASIMDDP; the environment variable
+ * ROSENBLATT_NO_DOTPROD=1, read once, turns it off), else with vmull_s8 */
+void ops_rowdot8_neon(const void *rows, size_t row_bytes, int64_t n, uint32_t type, int64_t cols,
+		      const void *q8, int64_t M, float *y, int64_t y_stride);
+bool ops_neon_dotprod(void);
+/* for tests: force the vmull_s8 path (false) or sdot where the CPU has it */
+bool ops_neon_set_dotprod(bool on);
 #endif
 
 #endif

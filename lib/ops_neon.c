@@ -4,16 +4,21 @@
  * Q8_0/Q4_0/Q4_1/F16 blocks are widened in registers and dotted in one
  * pass, as in ops_avx2.c; F32 rows are used in place; other types are
  * dequantised by lib/quant.c into a scratch row, then dotted with FMA.
- * Also the serial helpers of the forward pass and the NPU backend (Q8_K
- * and int8 row quantisers, Hadamard rotation, SwiGLU), equal to their
- * scalar references as the AVX2 ones are.
+ * Q4_K/Q6_K rows against Q8_K activations (act8) dot in int8 with sdot
+ * where the CPU has it (vmull_s8 otherwise). Also the serial helpers of
+ * the forward pass and the NPU backend (Q8_K and int8 row quantisers,
+ * Hadamard rotation, SwiGLU), equal to their scalar references as the AVX2
+ * ones are.
  */
 #include "ops.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
+#include <asm/hwcap.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "ggml_types.h"
 #include "ops.h"
@@ -381,5 +386,217 @@ void ops_rowdot_neon(const void *row, uint32_t type, int64_t cols, const float *
 		dequantize_row(type, row, scratch, cols);
 	for (int64_t m = 0; m < M; m++)
 		y[m * y_stride] = dot1(w, x + m * cols, cols);
+}
+
+/* ---- act8: Q4_K / Q6_K rows against Q8_K activations ----------------------- */
+
+/*
+ * Per super-block the weights are unpacked to int8 in 16 registers of 16
+ * (chunk c covers elements 16 c .. 16 c + 15, the activations' qs + 16 c),
+ * dotted in exact int32 with up to 4 activation rows, and the integer sum
+ * is scaled in float as dot_q4_K_q8_K_ref / _q6_K_ do (same expression,
+ * same block order), so the result matches the reference.
+ */
+/* GCC 12's arm_neon.h declares vdotq_s32 under arch=armv8.2-a+dotprod; a
+ * bare "+dotprod" on an armv8-a function is not a superset of it */
+#define DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+
+typedef int32x4_t (*dot16_fn)(int32x4_t acc, int8x16_t w, int8x16_t a);
+
+/* ARMv8.2 sdot: each lane adds 4 adjacent int8 products */
+DOTPROD
+static inline int32x4_t dot16_sdot(int32x4_t acc, int8x16_t w, int8x16_t a)
+{
+	return vdotq_s32(acc, w, a);
+}
+
+/* plain NEON: int16 products (|w a| <= 32 * 128), adjacent pairs widened */
+static inline int32x4_t dot16_mull(int32x4_t acc, int8x16_t w, int8x16_t a)
+{
+	acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(w), vget_low_s8(a)));
+	return vpadalq_s16(acc, vmull_high_s8(w, a));
+}
+
+/* Q4_K: group g (32 weights, scale sc[g], min mn[g]) is chunks 2g, 2g + 1;
+ * group pair j shares qs[32 j .. 32 j + 31], low nibbles first */
+static inline __attribute__((always_inline)) void
+q4k_unpack(const struct block_q4_K *x, int8x16_t w[16], uint8_t sc[8], int16x8_t *mins)
+{
+	const uint8x16_t m4 = vdupq_n_u8(0x0f);
+	uint8_t mn[8];
+
+	for (int j = 0; j < 4; j++) {
+		uint8x16_t q0 = vld1q_u8(x->qs + 32 * j), q1 = vld1q_u8(x->qs + 32 * j + 16);
+
+		w[4 * j] = vreinterpretq_s8_u8(vandq_u8(q0, m4));
+		w[4 * j + 1] = vreinterpretq_s8_u8(vandq_u8(q1, m4));
+		w[4 * j + 2] = vreinterpretq_s8_u8(vshrq_n_u8(q0, 4));
+		w[4 * j + 3] = vreinterpretq_s8_u8(vshrq_n_u8(q1, 4));
+	}
+	/* the 6-bit scales and mins (get_scale_min_k4), inline: bytes 0..3 and
+	 * 4..7 hold groups 0..3 in their low 6 bits and the top 2 bits of
+	 * groups 4..7, whose low 4 bits are the nibbles of bytes 8..11 */
+	for (int j = 0; j < 4; j++) {
+		const uint8_t *q = x->scales;
+
+		sc[j] = q[j] & 63;
+		mn[j] = q[j + 4] & 63;
+		sc[j + 4] = (q[j + 8] & 0x0f) | (q[j] >> 6 << 4);
+		mn[j + 4] = (q[j + 8] >> 4) | (q[j + 4] >> 6 << 4);
+	}
+	*mins = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(mn)));
+}
+
+static inline __attribute__((always_inline)) float
+q4k_block(const struct block_q4_K *x, const int8x16_t w[16], const uint8_t sc[8], int16x8_t mins,
+	  const struct block_q8_K *y, dot16_fn dot)
+{
+	int32x4_t acc = vdupq_n_s32(0);
+
+	for (int g = 0; g < 8; g++) {
+		int32x4_t p = dot(vdupq_n_s32(0), w[2 * g], vld1q_s8(y->qs + 32 * g));
+
+		p = dot(p, w[2 * g + 1], vld1q_s8(y->qs + 32 * g + 16));
+		acc = vmlaq_n_s32(acc, p, sc[g]);
+	}
+	/* sum_l (sc q_l - mn) a_l = sc sum_l q_l a_l - mn sum_l a_l: the group
+	 * sums of a are the activations' bsums (16 each), paired per group of
+	 * 32 (|pair| <= 32 * 128 fits int16) */
+	int16x8_t bs = vpaddq_s16(vld1q_s16(y->bsums), vld1q_s16(y->bsums + 8));
+	int32x4_t mm = vmlal_high_s16(vmull_s16(vget_low_s16(bs), vget_low_s16(mins)), bs, mins);
+	int32_t isum = vaddvq_s32(acc), imin = vaddvq_s32(mm);
+
+	return y->d * (h2f(x->d) * (float)isum - h2f(x->dmin) * (float)imin);
+}
+
+/* Q6_K: half n (128 weights) takes ql[64 n ..], qh[32 n ..]; its quarter k
+ * the low (k < 2) or high nibbles of ql[32 (k & 1) ..] and bits 2k, 2k+1
+ * of qh, so chunk 8 n + 2 k + h (h: first or second 16) has scale
+ * scales[8 n + 2 k + h]. The 6-bit q - 32 fits int8 exactly. */
+static inline __attribute__((always_inline)) void
+q6k_unpack(const struct block_q6_K *x, int8x16_t w[16])
+{
+	const uint8x16_t m4 = vdupq_n_u8(0x0f), m2 = vdupq_n_u8(0x30);
+	const int8x16_t off = vdupq_n_s8(32);
+
+	for (int n = 0; n < 2; n++) {
+		const uint8_t *ql = x->ql + 64 * n, *qh = x->qh + 32 * n;
+
+		for (int h = 0; h < 2; h++) {
+			uint8x16_t l0 = vld1q_u8(ql + 16 * h), l1 = vld1q_u8(ql + 32 + 16 * h);
+			uint8x16_t hb = vld1q_u8(qh + 16 * h);
+			uint8x16_t q[4] = {
+				vorrq_u8(vandq_u8(l0, m4), vandq_u8(vshlq_n_u8(hb, 4), m2)),
+				vorrq_u8(vandq_u8(l1, m4), vandq_u8(vshlq_n_u8(hb, 2), m2)),
+				vorrq_u8(vshrq_n_u8(l0, 4), vandq_u8(hb, m2)),
+				vorrq_u8(vshrq_n_u8(l1, 4), vandq_u8(vshrq_n_u8(hb, 2), m2)),
+			};
+
+			for (int k = 0; k < 4; k++)
+				w[8 * n + 2 * k + h] = vsubq_s8(vreinterpretq_s8_u8(q[k]), off);
+		}
+	}
+}
+
+static inline __attribute__((always_inline)) float
+q6k_block(const struct block_q6_K *x, const int8x16_t w[16], const struct block_q8_K *y,
+	  dot16_fn dot)
+{
+	int32x4_t acc = vdupq_n_s32(0);
+
+	for (int c = 0; c < 16; c++)
+		acc = vmlaq_n_s32(acc, dot(vdupq_n_s32(0), w[c], vld1q_s8(y->qs + 16 * c)),
+				  x->scales[c]);
+	return y->d * h2f(x->d) * (float)vaddvq_s32(acc);
+}
+
+/* Each weight super-block is unpacked once per 4 activation rows. */
+static inline __attribute__((always_inline)) void
+rowdot8(const void *rows, size_t row_bytes, int64_t n, uint32_t type, int64_t cols,
+	const void *q8, int64_t M, float *y, int64_t y_stride, dot16_fn dot)
+{
+	const struct block_q8_K *a = q8;
+	int64_t nb = cols / QK_K;
+
+	for (int64_t r = 0; r < n; r++) {
+		const uint8_t *row = (const uint8_t *)rows + (size_t)r * row_bytes;
+
+		for (int64_t m0 = 0; m0 < M; m0 += 4) {
+			int nm = M - m0 < 4 ? (int)(M - m0) : 4;
+			const struct block_q8_K *am = a + m0 * nb;
+			float sum[4] = { 0 };
+			int8x16_t w[16];
+
+			if (type == GGML_TYPE_Q4_K) {
+				const struct block_q4_K *x = (const struct block_q4_K *)row;
+
+				for (int64_t i = 0; i < nb; i++) {
+					uint8_t sc[8];
+					int16x8_t mins;
+
+					q4k_unpack(x + i, w, sc, &mins);
+					for (int k = 0; k < nm; k++)
+						sum[k] += q4k_block(x + i, w, sc, mins, am + k * nb + i,
+								    dot);
+				}
+			} else {
+				const struct block_q6_K *x = (const struct block_q6_K *)row;
+
+				for (int64_t i = 0; i < nb; i++) {
+					q6k_unpack(x + i, w);
+					for (int k = 0; k < nm; k++)
+						sum[k] += q6k_block(x + i, w, am + k * nb + i, dot);
+				}
+			}
+			for (int k = 0; k < nm; k++)
+				y[(m0 + k) * y_stride + r] = sum[k];
+		}
+	}
+}
+
+DOTPROD
+static void rowdot8_sdot(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
+			 int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride)
+{
+	rowdot8(rows, row_bytes, n, type, cols, q8, M, y, y_stride, dot16_sdot);
+}
+
+static void rowdot8_mull(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
+			 int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride)
+{
+	rowdot8(rows, row_bytes, n, type, cols, q8, M, y, y_stride, dot16_mull);
+}
+
+static int dotprod_state = -1;	/* -1: not decided yet */
+
+static bool cpu_dotprod(void)
+{
+	return getauxval(AT_HWCAP) & HWCAP_ASIMDDP;
+}
+
+bool ops_neon_dotprod(void)
+{
+	int v = dotprod_state;
+
+	if (v < 0) {
+		const char *e = getenv("ROSENBLATT_NO_DOTPROD");
+
+		v = cpu_dotprod() && !(e && *e && *e != '0');
+		dotprod_state = v;
+	}
+	return v;
+}
+
+bool ops_neon_set_dotprod(bool on)
+{
+	dotprod_state = on && cpu_dotprod();
+	return dotprod_state;
+}
+
+void ops_rowdot8_neon(const void *rows, size_t row_bytes, int64_t n, uint32_t type, int64_t cols,
+		      const void *q8, int64_t M, float *y, int64_t y_stride)
+{
+	(ops_neon_dotprod() ? rowdot8_sdot : rowdot8_mull)(rows, row_bytes, n, type, cols, q8, M, y,
+							   y_stride);
 }
 #endif

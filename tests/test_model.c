@@ -350,6 +350,79 @@ static void test_matmul_ref(void)
 	check_isa(OPS_ISA_REF);
 }
 
+/*
+ * The act8 Q4_K/Q6_K dots of isa against the reference on rows of random
+ * bytes (every 6-bit scale and min, every nibble and 6-bit value; sane f16
+ * d and dmin patched in): M = 1..6 and 9 (passes of 4 activation rows and
+ * their tails), 3 super-blocks, 13 rows split over the threads.
+ */
+static void check_act8_rows(enum ops_isa isa, const char *variant)
+{
+	const int rows = 13, cols = 3 * QK_K, Ms[] = { 1, 2, 3, 4, 5, 6, 9 };
+	static const uint32_t types[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q6_K };
+	struct threadpool *tp = threadpool_new(3);
+	float *x = malloc(sizeof(float) * 9 * cols), *wf = malloc(sizeof(float) * cols);
+	float *y = malloc(sizeof(float) * 9 * rows), *yr = malloc(sizeof(float) * 9 * rows);
+	void *q8 = malloc(ops_act8_bytes(9, cols));
+
+	for (int i = 0; i < 9 * cols; i++)
+		x[i] = frnd();
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		uint32_t type = types[t];
+		size_t bs = type == GGML_TYPE_Q4_K ? sizeof(struct block_q4_K) :
+			    sizeof(struct block_q6_K);
+		size_t rb = bs * (cols / QK_K);
+		uint8_t *data = malloc(rb * rows);
+		struct qmat w;
+		double worst = 0;
+
+		for (size_t i = 0; i < rb * rows; i++)
+			data[i] = (uint8_t)rnd();
+		for (size_t b = 0; b < rb * rows / bs; b++) {
+			uint16_t d = fp32_to_fp16(0.001f + 0.01f * (float)(rnd() % 100) / 100.0f);
+			uint16_t dm = fp32_to_fp16(0.002f * (float)(rnd() % 100) / 100.0f);
+
+			if (type == GGML_TYPE_Q4_K) {
+				memcpy(data + b * bs + offsetof(struct block_q4_K, d), &d, 2);
+				memcpy(data + b * bs + offsetof(struct block_q4_K, dmin), &dm, 2);
+			} else {
+				memcpy(data + b * bs + offsetof(struct block_q6_K, d), &d, 2);
+			}
+		}
+		CHECK(qmat_init(&w, data, type, rows, cols));
+		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
+			int M = Ms[mi];
+
+			ops_quantize_act8(tp, isa, x, M, cols, q8);
+			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, x, q8, M, yr), 0);
+			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w, x, q8, M, y), 0);
+			for (int r = 0; r < rows; r++) {
+				qmat_get_row(&w, r, wf);
+				for (int m = 0; m < M; m++) {
+					double mag = 0;
+
+					for (int c = 0; c < cols; c++)
+						mag += fabs((double)wf[c] * x[m * cols + c]);
+					double e = fabs(y[m * rows + r] - yr[m * rows + r]);
+
+					e /= mag + 1e-30;
+					worst = e > worst ? e : worst;
+				}
+			}
+		}
+		CHECKF(worst < 2e-6, "%s (%s) %s act8, random bytes, M 1..6, 9: worst relative "
+		       "error vs the reference %g", ops_isa_name(isa), variant, ggml_type_name(type),
+		       worst);
+		free(data);
+	}
+	free(q8);
+	free(x);
+	free(wf);
+	free(y);
+	free(yr);
+	threadpool_free(tp);
+}
+
 static void test_matmul_avx2(void)
 {
 	if (!ops_isa_available(OPS_ISA_AVX2)) {
@@ -363,10 +436,12 @@ static void test_matmul_avx2(void)
 	if (ops_avx2_set_vnni(true)) {
 		printf("# AVX512-VNNI variant\n");
 		check_isa(OPS_ISA_AVX2);
+		check_act8_rows(OPS_ISA_AVX2, "vnni");
 	}
 	ops_avx2_set_vnni(false);
 	printf("# plain AVX2 variant\n");
 	check_isa(OPS_ISA_AVX2);
+	check_act8_rows(OPS_ISA_AVX2, "plain");
 	ops_avx2_set_vnni(had);
 #endif
 }
@@ -479,6 +554,18 @@ static void test_matmul_neon(void)
 		return;
 	}
 	check_isa(OPS_ISA_NEON);
+#if defined(__aarch64__)
+	/* the integer K-quant dots with sdot (where the CPU has it) and with
+	 * vmull_s8 */
+	bool had = ops_neon_dotprod();
+
+	printf("# act8 dots: %s\n", had ? "sdot (dotprod)" : "vmull_s8 (no dotprod)");
+	if (ops_neon_set_dotprod(true))
+		check_act8_rows(OPS_ISA_NEON, "sdot");
+	ops_neon_set_dotprod(false);
+	check_act8_rows(OPS_ISA_NEON, "vmull_s8");
+	ops_neon_set_dotprod(had);
+#endif
 }
 
 /* ---- small ops -------------------------------------------------------- */
