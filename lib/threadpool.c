@@ -135,6 +135,8 @@ struct threadpool *threadpool_new(int n_threads)
 
 	if (n_threads < 1)
 		n_threads = 1;
+	if (n_threads > THREADPOOL_MAX_THREADS)	/* claims carry the index in 16 bits */
+		n_threads = THREADPOOL_MAX_THREADS;
 	tp = calloc(1, sizeof(*tp));
 	if (!tp)
 		return NULL;

@@ -13,7 +13,10 @@ struct threadpool;
 
 typedef void (*threadpool_fn)(void *arg, int ith, int nth);
 
-/* n_threads >= 1 (1: no extra threads). NULL on failure. */
+#define THREADPOOL_MAX_THREADS 1024
+
+/* n_threads >= 1 (1: no extra threads; more than THREADPOOL_MAX_THREADS are
+ * capped). NULL on failure. */
 struct threadpool *threadpool_new(int n_threads);
 void threadpool_free(struct threadpool *tp);
 int threadpool_size(const struct threadpool *tp);
