@@ -3,10 +3,11 @@
 # thread pool, sampler, chat template, the rosenblatt-gen tool and tests
 # against llama.cpp fixtures in tests/model/ (see docs/inference.md).
 LIB_SRCS += lib/model.c lib/ops.c lib/ops_avx2.c lib/ops_neon.c lib/threadpool.c \
-	lib/sampler.c lib/chat.c
+	lib/sampler.c lib/chat.c lib/lookup.c
 TOOLS += rosenblatt-gen
 TEST_PROGS += test_model
 CHECK_CMDS += "python3 tests/model_gen_test.py"
+CHECK_CMDS += "tests/lookup_test.sh"
 
 # mk/fuzz.mk sorts before this file and its `fuzz:` would become the
 # default goal; plain `make` must build.
@@ -84,7 +85,8 @@ bench-model: $(BENCH_MODEL)
 ARM64_CC ?= aarch64-linux-gnu-gcc
 ARM64_DIR := $(BUILD)/arm64-model
 MODEL_ARM64_SRCS := tests/test_model.c lib/model.c lib/ops.c lib/ops_avx2.c lib/ops_neon.c \
-	lib/threadpool.c lib/sampler.c lib/chat.c lib/quant.c lib/quant_k.c lib/gguf.c lib/ggml_types.c
+	lib/threadpool.c lib/sampler.c lib/chat.c lib/lookup.c lib/quant.c lib/quant_k.c lib/gguf.c \
+	lib/ggml_types.c
 CHECK_CMDS += "$(MAKE) -s --no-print-directory check-model-arm64-kernels"
 .PHONY: check-model-arm64 check-model-arm64-kernels
 $(ARM64_DIR)/test_model: $(MODEL_ARM64_SRCS) $(wildcard lib/*.h tests/tap.h)

@@ -14,6 +14,7 @@
 #include "chat.h"
 #include "fp16.h"
 #include "ggml_types.h"
+#include "lookup.h"
 #include "model.h"
 #include "ops.h"
 #include "quant.h"
@@ -1330,6 +1331,31 @@ static void test_sampler(void)
 	sampler_free(s);
 }
 
+/* Prompt lookup drafts: longest n-gram first, latest occurrence, clipped. */
+static void test_lookup_draft(void)
+{
+	int32_t d[8];
+	/* ... 5 6 7 [8 9] ... 5 6 7 -> after the latest "5 6 7": 8 9 5 6 (max 4) */
+	const int32_t a[] = { 1, 5, 6, 7, 8, 9, 5, 6, 7 };
+	/* last 2-gram "3 4" twice before: the later one's continuation (9 1 3 4), not 7 */
+	const int32_t b[] = { 3, 4, 7, 3, 4, 9, 1, 3, 4 };
+	/* only a 1-gram matches */
+	const int32_t c[] = { 2, 8, 1, 9, 2 };
+	const int32_t e[] = { 1, 2, 3 };
+
+	CHECK_EQ_INT(lookup_draft(a, 9, 1, 3, 4, d), 4);
+	CHECK(d[0] == 8 && d[1] == 9 && d[2] == 5 && d[3] == 6);
+	CHECK_EQ_INT(lookup_draft(b, 9, 1, 3, 8, d), 4);
+	CHECK(d[0] == 9 && d[1] == 1 && d[2] == 3 && d[3] == 4);
+	CHECK_EQ_INT(lookup_draft(c, 5, 2, 3, 8, d), 0);	/* no 2-gram repeats */
+	CHECK_EQ_INT(lookup_draft(c, 5, 1, 3, 8, d), 4);
+	CHECK(d[0] == 8 && d[3] == 2);
+	CHECK_EQ_INT(lookup_draft(e, 3, 1, 3, 8, d), 0);	/* nothing repeats */
+	CHECK_EQ_INT(lookup_draft(e, 0, 1, 3, 8, d), 0);
+	CHECK_EQ_INT(lookup_draft(a, 9, 1, 3, 0, d), 0);
+	CHECK_EQ_INT(lookup_draft(a, 1, 1, 3, 8, d), 0);
+}
+
 static void test_chat_template(void)
 {
 	char *t = chat_user_turn("Be brief.", "Hi!", false);
@@ -1396,6 +1422,7 @@ int main(int argc, char **argv)
 	RUN(test_smollm2_vs_llama_q4_1);
 	RUN(test_batching_and_cache_reuse);
 	RUN(test_sampler);
+	RUN(test_lookup_draft);
 	RUN(test_chat_template);
 	return tap_done();
 }

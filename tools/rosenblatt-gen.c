@@ -17,6 +17,7 @@
 #include "chat.h"
 #include "gguf.h"
 #include "model.h"
+#include "lookup.h"
 #include "npu_model.h"
 #include "ops.h"
 #include "sampler.h"
@@ -46,6 +47,7 @@ struct opts {
 	bool npu_a16;
 	float npu_cpu_share;
 	int n_batch;		/* 0: per backend */
+	int lookup;		/* prompt-lookup draft tokens per step (0: off) */
 	struct sampler_params sp;
 };
 
@@ -83,6 +85,11 @@ static void usage(FILE *f)
 "      --repeat-penalty F   repetition penalty, 1 = off (default 1.0)\n"
 "      --repeat-last-n N    tokens the penalty looks back at (default 64)\n"
 "      --ignore-eos         do not stop at EOS/<|im_end|>/<|endoftext|>\n"
+"      --lookup N           greedy only (--temp 0): prompt-lookup decoding; each\n"
+"                           step also checks up to N (1..16) draft tokens copied\n"
+"                           from where the context's last 1-3 tokens occurred\n"
+"                           before, in one batched pass; the same output as\n"
+"                           without it, fewer passes on repetitive text (0: off)\n"
 "  Generation stops at the model's EOS token, <|im_end|> or <|endoftext|>.\n"
 "backend:\n"
 "      --backend cpu|npu    cpu (default); npu: every weight matmul on the RK3588\n"
@@ -151,7 +158,7 @@ static const char *const value_flags[] = {
 	"--system-prompt", "--dump-logits", "--backend", "--kernels", "-n", "--n-predict",
 	"--npu-cache", "--npu-hadamard", "--npu-cpu-share",
 	"-c", "--ctx-size", "-b", "--batch-size", "-t", "--threads", "-s", "--seed", "--temp", "--top-k",
-	"--top-p", "--min-p", "--repeat-penalty", "--repeat-last-n",
+	"--top-p", "--min-p", "--repeat-penalty", "--repeat-last-n", "--lookup",
 };
 
 static bool takes_value(const char *a)
@@ -260,6 +267,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			ok = parse_float(v, &o->sp.repeat_penalty) && o->sp.repeat_penalty > 0;
 		else if (IS("--repeat-last-n"))
 			ok = parse_int(v, &o->sp.repeat_last_n) && o->sp.repeat_last_n >= 0;
+		else if (IS("--lookup"))
+			ok = parse_int(v, &o->lookup) && o->lookup >= 0 && o->lookup <= 16;
 		else {
 			fprintf(stderr, "rosenblatt-gen: unknown option %s (see --help)\n", a);
 			return -1;
@@ -284,6 +293,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->chat && o->prompt_ids) {
 		fprintf(stderr, "rosenblatt-gen: --prompt-ids cannot be used in chat mode\n");
+		return -1;
+	}
+	if (o->lookup && (o->sp.temp > 0 || o->sp.repeat_penalty != 1.0f)) {
+		fprintf(stderr, "rosenblatt-gen: --lookup needs greedy decoding (--temp 0, no "
+			"--repeat-penalty)\n");
+		return -1;
+	}
+	if (o->lookup && o->dump_logits) {
+		fprintf(stderr, "rosenblatt-gen: --lookup and --dump-logits cannot be combined (drafts "
+			"evaluate positions that are then thrown away)\n");
 		return -1;
 	}
 	if (!o->n_threads) {
@@ -330,10 +349,15 @@ struct gen {
 	int n_vocab;
 	int32_t eos;
 	int32_t unevaluated;	/* last sampled token not in the cache (-1: none) */
+	struct tok_ids hist;	/* the tokens in the KV cache, in order (for --lookup) */
+	float *rows;		/* --lookup: logits of a step's batch */
 	/* timing */
 	double prompt_ms, gen_ms;
 	long prompt_tokens, gen_tokens;
+	long lookup_steps, lookup_drafted, lookup_accepted;
 };
+
+static bool ids_push(struct tok_ids *v, int32_t id);
 
 static void npu_progress(void *arg, uint64_t done, uint64_t total)
 {
@@ -387,8 +411,13 @@ static int eval(struct gen *g, const int32_t *ids, int n, bool is_prompt)
 	if (all && n > 1)
 		memmove(g->logits, g->logits + (size_t)(n - 1) * g->n_vocab,
 			sizeof(float) * g->n_vocab);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		sampler_accept(g->smp, ids[i]);
+		if (g->o->lookup && !ids_push(&g->hist, ids[i])) {
+			fprintf(stderr, "rosenblatt-gen: out of memory\n");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -408,6 +437,131 @@ static bool is_stop(struct gen *g, int32_t id)
 	       chat_is_stop_text(t, len);
 }
 
+/* Print one generated token (text, or its id with --ids). */
+static int emit(struct gen *g, struct tok_stream *st, struct ubuf *out, int32_t id)
+{
+	if (g->o->ids || !g->tok) {
+		printf("%d ", id);
+	} else {
+		out->len = 0;
+		if (tok_stream_feed(g->tok, st, id, out)) {
+			fprintf(stderr, "rosenblatt-gen: cannot decode token %d\n", id);
+			return -1;
+		}
+		fwrite(out->data, 1, out->len, stdout);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/*
+ * --lookup: greedy decoding, each pass evaluating the token just chosen and
+ * up to o->lookup drafts (lookup_draft over the cached tokens). Draft j is
+ * kept while it equals the argmax after draft j - 1, i.e. the token plain
+ * greedy decoding would have chosen; the cache is cut back to the kept ones.
+ * The tokens, the stop rules and what stays unevaluated are those of the
+ * plain loop in generate().
+ */
+static int generate_lookup(struct gen *g, struct tok_stream *st, struct ubuf *out)
+{
+	const int V = g->n_vocab, K = g->o->lookup, n_max = g->o->n_predict;
+	int32_t batch[17], id;
+	char err[MODEL_ERR_LEN];
+	double t0;
+
+	if (!g->rows) {
+		g->rows = malloc(sizeof(float) * (size_t)V * (size_t)(K + 1));
+		if (!g->rows) {
+			fprintf(stderr, "rosenblatt-gen: out of memory\n");
+			return -1;
+		}
+	}
+	if (n_max == 0)
+		return 0;
+	t0 = now_ms();
+	id = sampler_argmax(g->logits, V);
+	g->gen_ms += now_ms() - t0;
+	for (int done = 0;;) {
+		int n_past = g->c->n_past, k, nd, acc, keep;
+		size_t h0 = g->hist.n;
+
+		g->gen_tokens++;
+		if (is_stop(g, id)) {
+			if (g->o->ids)
+				printf("%d ", id);
+			return 0;
+		}
+		if (emit(g, st, out, id))
+			return -1;
+		if (n_max >= 0 && ++done == n_max) {
+			g->unevaluated = id;	/* not evaluated (as llama-cli) */
+			return 0;
+		}
+		if (n_past >= g->c->n_ctx) {
+			fprintf(stderr, "\nrosenblatt-gen: context full (%d tokens)\n", g->c->n_ctx);
+			g->unevaluated = id;
+			return 0;
+		}
+		/* drafts: at most what the context and -n leave room for */
+		k = K < g->c->n_ctx - n_past - 1 ? K : g->c->n_ctx - n_past - 1;
+		if (n_max >= 0 && k > n_max - done)
+			k = n_max - done;
+		if (!ids_push(&g->hist, id)) {
+			fprintf(stderr, "rosenblatt-gen: out of memory\n");
+			return -1;
+		}
+		batch[0] = id;
+		nd = k > 0 ? lookup_draft(g->hist.ids, (int)g->hist.n, 2, 4, k, batch + 1) : 0;
+		t0 = now_ms();
+		if (model_eval(g->c, batch, 1 + nd, g->rows, true, err, sizeof(err))) {
+			fprintf(stderr, "rosenblatt-gen: %s\n", err);
+			return -1;
+		}
+		for (acc = 0; acc < nd; acc++)
+			if (sampler_argmax(g->rows + (size_t)acc * V, V) != batch[1 + acc])
+				break;
+		g->gen_ms += now_ms() - t0;
+		g->lookup_steps++;
+		g->lookup_drafted += nd;
+		g->lookup_accepted += acc;
+		sampler_accept(g->smp, id);
+		/* the kept drafts are generated tokens: the same rules apply */
+		keep = 1 + acc;
+		for (int j = 1; j <= acc; j++) {
+			int32_t t = batch[j];
+
+			g->gen_tokens++;
+			if (is_stop(g, t)) {
+				if (g->o->ids)
+					printf("%d ", t);
+				keep = -j;	/* the stop token itself is not cached */
+				break;
+			}
+			if (emit(g, st, out, t))
+				return -1;
+			if (n_max >= 0 && ++done == n_max) {
+				g->unevaluated = t;
+				keep = -j;
+				break;
+			}
+			sampler_accept(g->smp, t);
+			if (!ids_push(&g->hist, t)) {
+				fprintf(stderr, "rosenblatt-gen: out of memory\n");
+				return -1;
+			}
+		}
+		if (keep < 0) {		/* stopped at batch[-keep]: cache up to the one before */
+			model_ctx_truncate(g->c, n_past - keep);
+			g->hist.n = h0 + (size_t)(-keep);
+			return 0;
+		}
+		model_ctx_truncate(g->c, n_past + keep);
+		t0 = now_ms();
+		id = sampler_argmax(g->rows + (size_t)acc * V, V);
+		g->gen_ms += now_ms() - t0;
+	}
+}
+
 /*
  * Sample and stream up to n_predict tokens after a prompt was evaluated.
  * Returns 0 (stop token, limit or full context), -1 on error.
@@ -417,9 +571,14 @@ static int generate(struct gen *g)
 	struct tok_stream st;
 	struct ubuf out = { 0 };
 	int n_max = g->o->n_predict;
+	int rc = 0;
 
 	tok_stream_init(&st, TOK_DECODE_SKIP_CONTROL);
 	g->unevaluated = -1;
+	if (g->o->lookup) {
+		rc = generate_lookup(g, &st, &out);
+		goto flush;
+	}
 	for (int i = 0; n_max < 0 || i < n_max; i++) {
 		double t0 = now_ms();
 		int32_t id = sampler_sample(g->smp, g->logits);
@@ -431,18 +590,10 @@ static int generate(struct gen *g)
 				printf("%d ", id);
 			break;
 		}
-		if (g->o->ids || !g->tok) {
-			printf("%d ", id);
-		} else {
-			out.len = 0;
-			if (tok_stream_feed(g->tok, &st, id, &out)) {
-				fprintf(stderr, "rosenblatt-gen: cannot decode token %d\n", id);
-				ubuf_free(&out);
-				return -1;
-			}
-			fwrite(out.data, 1, out.len, stdout);
+		if (emit(g, &st, &out, id)) {
+			rc = -1;
+			break;
 		}
-		fflush(stdout);
 		if (n_max >= 0 && i == n_max - 1) {
 			g->unevaluated = id;	/* not evaluated (as llama-cli) */
 			break;
@@ -453,18 +604,19 @@ static int generate(struct gen *g)
 			break;
 		}
 		if (eval(g, &id, 1, false)) {
-			ubuf_free(&out);
-			return -1;
+			rc = -1;
+			break;
 		}
 	}
+flush:
 	out.len = 0;
-	if (g->tok && !g->o->ids) {
+	if (!rc && g->tok && !g->o->ids) {
 		tok_stream_flush(&st, &out);
 		fwrite(out.data, 1, out.len, stdout);
 	}
 	ubuf_free(&out);
 	fflush(stdout);
-	return 0;
+	return rc;
 }
 
 static bool ids_push(struct tok_ids *v, int32_t id)
@@ -755,6 +907,11 @@ int main(int argc, char **argv)
 		g.gen_tokens, g.gen_ms, g.gen_ms > 0 ? g.gen_tokens * 1e3 / g.gen_ms : 0.0,
 		model_weight_bytes(g.m) / 1048576.0, g.c->mem_bytes / 1048576.0,
 		ru.ru_maxrss / 1024.0);
+	if (o.lookup)
+		fprintf(stderr, "lookup: %ld passes, %ld draft tokens, %ld kept (%.1f%%): %.2f tokens a pass\n",
+			g.lookup_steps, g.lookup_drafted, g.lookup_accepted,
+			g.lookup_drafted ? 100.0 * g.lookup_accepted / g.lookup_drafted : 0.0,
+			g.lookup_steps ? (double)(g.lookup_steps + g.lookup_accepted) / g.lookup_steps : 0.0);
 	if (g.be && g.be->summary) {
 		char line[1024];
 
@@ -767,6 +924,8 @@ out:
 		rc = 1;
 	}
 	free(g.logits);
+	free(g.rows);
+	tok_ids_free(&g.hist);
 	sampler_free(g.smp);
 	model_ctx_free(g.c);
 	if (g.be)
