@@ -32,6 +32,16 @@ static AVX2 inline float hsum(__m256 v)
 	return _mm_cvtss_f32(s);
 }
 
+/* the largest of 8 floats (none of them NaN) */
+static AVX2 inline float hmax(__m256 v)
+{
+	__m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+
+	s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_max_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
 static AVX2 void widen_f16(const uint16_t *src, float *dst, int64_t n)
 {
 	int64_t i = 0;
@@ -959,11 +969,7 @@ AVX2 void ops_quantize_row_q8_K_avx2(const float *x, struct block_q8_K *y, int64
 
 		for (int j = 0; j < QK_K; j += 8)
 			am = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)), am);
-		__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(am), _mm256_extractf128_ps(am, 1));
-
-		m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-		m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-		const float amax = _mm_cvtss_f32(m4);
+		const float amax = hmax(am);
 
 		if (!amax) {
 			memset(y[i].qs, 0, sizeof(y[i].qs));
@@ -1031,11 +1037,7 @@ AVX2 float ops_quantize_i8_row_avx2(const float *x, int64_t K, int8_t *q)
 
 	for (; k + 8 <= K; k += 8)
 		am = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + k)), am);
-	__m128 m4 = _mm_max_ps(_mm256_castps256_ps128(am), _mm256_extractf128_ps(am, 1));
-
-	m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-	m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-	amax = _mm_cvtss_f32(m4);
+	amax = hmax(am);
 	for (; k < K; k++)
 		amax = fabsf(x[k]) > amax ? fabsf(x[k]) : amax;
 	if (!(amax > 0.0f) || !isfinite(amax)) {
