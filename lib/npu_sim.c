@@ -1124,10 +1124,16 @@ static dot_i8_fn pick_dot_i8(int *need_asum, int *group32)
 	return dot_i8_blocked;
 }
 
+/* Where output element (m, n) goes in the NC1HWC2 output surface. */
+static uint8_t *out_elem(const struct plan *p, uint8_t *out, uint32_t m, uint32_t n)
+{
+	return out + (uint64_t)(n / p->c2out) * p->out_surf + (uint64_t)m * p->out_line +
+	       (uint64_t)(n % p->c2out) * p->osz;
+}
+
 static void store_out(const struct plan *p, uint8_t *out, uint32_t m, uint32_t n, double acc)
 {
-	uint8_t *dst = out + (uint64_t)(n / p->c2out) * p->out_surf + (uint64_t)m * p->out_line +
-		       (uint64_t)(n % p->c2out) * p->osz;
+	uint8_t *dst = out_elem(p, out, m, n);
 	float f = (float)acc;
 	uint32_t bits;
 
@@ -1185,9 +1191,7 @@ static int compute(const struct plan *p, const uint8_t *in, const uint8_t *w, ui
 
 					dot_i8_group32_vnni512(a + (size_t)m * K, wn, K / 32, asum[m], acc32);
 					for (uint32_t k = 0; k < 32; k++)
-						st32(out + (uint64_t)((n + k) / p->c2out) * p->out_surf +
-						     (uint64_t)m * p->out_line + (uint64_t)((n + k) % p->c2out) * p->osz,
-						     (uint32_t)acc32[k]);
+						st32(out_elem(p, out, m, n + k), (uint32_t)acc32[k]);
 				}
 				n += 31;
 				continue;
@@ -1198,9 +1202,7 @@ static int compute(const struct plan *p, const uint8_t *in, const uint8_t *w, ui
 
 					dot_i8_blocked_vnni_x4(a + (size_t)m * K, wn, K / 32, wblk, asum[m], acc4);
 					for (uint32_t k = 0; k < 4; k++)
-						st32(out + (uint64_t)((n + k) / p->c2out) * p->out_surf +
-						     (uint64_t)m * p->out_line + (uint64_t)((n + k) % p->c2out) * p->osz,
-						     (uint32_t)acc4[k]);
+						st32(out_elem(p, out, m, n + k), (uint32_t)acc4[k]);
 				}
 				n += 3;
 				continue;
@@ -1208,10 +1210,8 @@ static int compute(const struct plan *p, const uint8_t *in, const uint8_t *w, ui
 #endif
 			for (uint32_t m = 0; m < M; m++) {
 				int32_t acc = dot(a + (size_t)m * K, wn, K / 32, wblk, asum[m]);
-				uint8_t *dst = out + (uint64_t)(n / p->c2out) * p->out_surf + (uint64_t)m * p->out_line +
-					       (uint64_t)(n % p->c2out) * p->osz;
 
-				st32(dst, (uint32_t)acc);
+				st32(out_elem(p, out, m, n), (uint32_t)acc);
 			}
 		}
 		free(asum);
