@@ -439,6 +439,16 @@ static bool is_stop(struct gen *g, int32_t id)
 	       chat_is_stop_text(t, len);
 }
 
+/* A stop token ends the reply: not printed as text, but listed with --ids. */
+static bool ends_reply(struct gen *g, int32_t id)
+{
+	if (!is_stop(g, id))
+		return false;
+	if (g->o->ids)
+		printf("%d ", id);
+	return true;
+}
+
 /* Print one generated token (text, or its id with --ids). */
 static int emit(struct gen *g, struct tok_stream *st, struct ubuf *out, int32_t id)
 {
@@ -488,11 +498,8 @@ static int generate_lookup(struct gen *g, struct tok_stream *st, struct ubuf *ou
 		size_t h0 = g->hist.n;
 
 		g->gen_tokens++;
-		if (is_stop(g, id)) {
-			if (g->o->ids)
-				printf("%d ", id);
+		if (ends_reply(g, id))
 			return 0;
-		}
 		if (emit(g, st, out, id))
 			return -1;
 		if (n_max >= 0 && ++done == n_max) {
@@ -533,9 +540,7 @@ static int generate_lookup(struct gen *g, struct tok_stream *st, struct ubuf *ou
 			int32_t t = batch[j];
 
 			g->gen_tokens++;
-			if (is_stop(g, t)) {
-				if (g->o->ids)
-					printf("%d ", t);
+			if (ends_reply(g, t)) {
 				keep = -j;	/* the stop token itself is not cached */
 				break;
 			}
@@ -587,11 +592,8 @@ static int generate(struct gen *g)
 
 		g->gen_ms += now_ms() - t0;
 		g->gen_tokens++;
-		if (is_stop(g, id)) {
-			if (g->o->ids)
-				printf("%d ", id);
+		if (ends_reply(g, id))
 			break;
-		}
 		if (emit(g, &st, &out, id)) {
 			rc = -1;
 			break;
