@@ -55,6 +55,8 @@ help:
 	@echo "                bench-tokenizer, bench-regcmd, bench-matmul, bench-npu (modelled),"
 	@echo "                bench-npu-emu (emulated NPU vs CPU backend, this machine)"
 	@echo "make accuracy   NPU (emulated) vs CPU path: top-1 agreement and KL divergence"
+	@echo "make calibrate  on boltzmann: measure the NPU's unit times, model tok/s with them"
+	@echo "                (CALIBRATE_EMU=1: the same on the emulated device, tests the tools)"
 	@echo "make kernel-patches | kernel-check | kernel-kunit | kernel | kernel-dtcheck"
 	@echo "                regenerate/check the patch series, KUnit under qemu, board build,"
 	@echo "                DT schema checks (dt-schema) of the binding, board dtb and overlay"

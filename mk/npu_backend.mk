@@ -4,7 +4,9 @@
 # the modelled RK3588 performance (`make bench-npu`, MODELLED, never measured).
 NPU_DRM_CFLAGS := $(shell pkg-config --cflags libdrm 2>/dev/null || echo -I/usr/include/libdrm)
 NPU_DRM_LIBS := $(shell pkg-config --libs libdrm 2>/dev/null || echo -ldrm)
-LIB_SRCS += lib/npu_backend.c lib/npu_model.c
+LIB_SRCS += lib/npu_backend.c lib/npu_model.c lib/npu_fit.c
+# the fit behind npu-calibrate (pure)
+TEST_PROGS += test_npu_fit
 LDLIBS += $(NPU_DRM_LIBS)
 $(BUILD)/obj/lib/npu_backend.o: CFLAGS += $(NPU_DRM_CFLAGS) -Ikernel/include/uapi
 $(BUILD)/obj/tests/test_npu_backend.o: CFLAGS += $(NPU_DRM_CFLAGS) -Ikernel/include/uapi
@@ -12,6 +14,8 @@ $(BUILD)/obj/tests/test_npu_backend.o: CFLAGS += $(NPU_DRM_CFLAGS) -Ikernel/incl
 # Needs a device: run by the script (emulated device via LD_PRELOAD; SKIP without one).
 TEST_HELPERS += test_npu_backend test_npu_model
 CHECK_CMDS += "tests/npu_backend_test.sh"
+# npu-calibrate / npu-perf-model --calibrated (`make calibrate`)
+CHECK_CMDS += "tests/npu_calibrate_test.sh"
 
 # `make bench-npu`: MODELLED RK3588 decode/prefill speed from exact counts (the
 # backend run dry through the kernel's split/tiling code), never a measurement.
@@ -22,6 +26,17 @@ bench-npu: $(BUILD)/npu-perf-model
 	@$(BUILD)/npu-perf-model --model qwen2.5-1.5b --prefill 128
 	@echo
 	@$(BUILD)/npu-perf-model --model smollm2-135m --prefill 128
+
+# `make calibrate`: on boltzmann, measure the model's unit times on the NPU
+# (npu-calibrate) and print the Qwen2.5-1.5B prediction with them instead of
+# the assumptions. CALIBRATE_EMU=1 runs it on the emulated device: the
+# simulator's times on this host, a test of the tools, not of any RK3588.
+TOOLS += npu-calibrate
+$(BUILD)/obj/tools/npu-calibrate.o: CFLAGS += -Ilib/kcompat -iquote lib/kcompat/linux -Ikernel/include/uapi
+CALIBRATE_FLAGS ?=
+.PHONY: calibrate
+calibrate: $(BUILD)/npu-calibrate $(BUILD)/npu-perf-model $(if $(CALIBRATE_EMU),$(BUILD)/librocket-shim.so)
+	@scripts/calibrate.sh $(BUILD) "$(CALIBRATE_EMU)" $(CALIBRATE_FLAGS)
 
 # `make bench-npu-emu`: emulated-NPU decode against the CPU backend on the tiny
 # models and SmolLM2 (when fetched), same threads, medians and ratios: measured

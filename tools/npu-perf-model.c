@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "rocket_matmul.h"
+#include "npu_job_tasks.h"
 
 #include "ggml_types.h"
 #include "model_backend.h"
@@ -109,27 +110,26 @@ static const struct hw *g_hw;
 static struct counts *g_cnt;
 static double g_share;	/* CPU row share of the run (npu_weight_set_cpu_share) */
 
+/* The model's unit times as npu_fit (lib/npu_fit.h) holds them; npu-calibrate fits these. */
+static struct npu_fit unit_times(const struct hw *hw)
+{
+	return (struct npu_fit){ .t_call = hw->t_job, .t_task = hw->t_task,
+				 .s_mac = 1 / (hw->macs_per_cycle * hw->npu_hz),
+				 .s_byte = 1 / hw->dma_core };
+}
+
 /* Time of one job on its core: start + per task max(compute, its DMA). */
 static double job_time(const struct hw *hw, const struct rocket_matmul_job *j)
 {
-	const struct rocket_matmul_plan *p = &j->plan;
-	const struct rocket_matmul_desc *d = &j->desc;
-	double t = hw->t_job;
+	const struct npu_fit f = unit_times(hw);
+	double t = f.t_call;
 
-	for (u32 mi = 0; mi < p->m_tiles; mi++) {
-		u32 r = d->m - mi * p->tile_rows < p->tile_rows ? d->m - mi * p->tile_rows : p->tile_rows;
+	for (u32 mi = 0; mi < j->plan.m_tiles; mi++)
+		for (u32 ni = 0; ni < j->plan.n_tiles; ni++) {
+			struct npu_fit_task k = npu_job_task(j, mi, ni);
 
-		for (u32 ni = 0; ni < p->n_tiles; ni++) {
-			u32 c = d->n - ni * p->tile_n < p->tile_n ? d->n - ni * p->tile_n : p->tile_n;
-			double macs = (double)r * d->k * c;
-			double bytes = (double)r * d->k + (double)c * d->k + (double)r * c * 4 +
-				       108.0 * 8;
-			double tc = macs / (hw->macs_per_cycle * hw->npu_hz);
-			double tm = bytes / hw->dma_core;
-
-			t += hw->t_task + (tc > tm ? tc : tm);
+			t += npu_fit_task_time(&f, &k);
 		}
-	}
 	return t;
 }
 
@@ -579,20 +579,104 @@ static struct result model_share(const struct hw *hw, const struct shape *s, boo
 	return res;
 }
 
-/* ---- the report --------------------------------------------------------- */
+/* ---- the report ---------------------------------------------------------- */
+
+/*
+ * `make calibrate`: one scenario, the unit times npu-calibrate measured on
+ * device (the counts are as exact as ever; the CPU's attention/norm rate and
+ * its other per-token work stay assumed).
+ */
+static int report_calibrated(struct hw *hw, double dma_core, const char *device,
+			     const struct shape *s, int P, int ctx)
+{
+	bool emu = strstr(device, "emulator") != NULL;
+	static const double shares[] = { 0, 0.2, 0.3, 0.4, 0.5, 0.6 };
+	static const double tpp[] = { 1.0, 1.17, 1.32, 1.51, 2.60 };
+	const size_t nsh = sizeof(shares) / sizeof(shares[0]), ntp = sizeof(tpp) / sizeof(tpp[0]);
+	double best_share = 0, best = 0;
+
+	hw->name = "calibrated";
+	hw->dma_core = dma_core;
+	printf("==== CALIBRATED MODEL: NPU backend, %s ====\n", s->name);
+	printf("unit times measured by npu-calibrate on %s;\n", device);
+	if (emu)
+		printf("EMULATED DEVICE: they are the simulator's on this host and predict nothing about "
+		       "an RK3588.\n");
+	printf("counts exact (the backend run dry through the kernel's split/tiling); still ASSUMED:\n"
+	       "CPU attention/norms %.0f GFLOP/s, %.1f ms other CPU work a token, %.0f threads for big "
+	       "calls\n", hw->cpu_flops / 1e9, hw->cpu_token * 1e3, hw->cpu_threads);
+	printf("(NPU %.0f MHz, %.1f MAC/cycle/core, DMA one core %.2f GB/s, DRAM %.2f GB/s, ioctl "
+	       "%.1f us, job %.1f us, task %.1f us, wait %.1f us,\n CPU %.2f ns/activation, %.2f "
+	       "ns/result, row share %.2f GB/s)\n\n", hw->npu_hz / 1e6, hw->macs_per_cycle,
+	       hw->dma_core / GB, hw->dram / GB, hw->t_ioctl * 1e6, hw->t_job * 1e6, hw->t_task * 1e6,
+	       hw->t_wait * 1e6, hw->cpu_quant * 1e9, hw->cpu_unpack * 1e9, hw->cpu_rows_bw / GB);
+	{
+		struct result d = model(hw, s, true, false, 1, ctx);
+		struct result p = model(hw, s, true, false, P, 0);
+
+		printf("fused QKV and gate+up (rosenblatt-gen --backend npu):\n"
+		       "  decode %.2f tok/s (%.1f ms: NPU %.1f, fixed %.1f, CPU %.1f) | prefill %d "
+		       "tokens %.1f tok/s (%.0f ms)\n", d.tok_s, d.t_total * 1e3, d.c.t_npu * 1e3,
+		       d.c.t_fixed * 1e3, (d.t_total - d.c.t_npu - d.c.t_fixed) * 1e3, P, p.tok_s,
+		       p.t_total * 1e3);
+	}
+	printf("  decode with a CPU row share (--npu-cpu-share):");
+	for (size_t i = 0; i < nsh; i++) {
+		double t = model_share(hw, s, true, false, 1, ctx, shares[i]).tok_s;
+
+		printf(" %.1f: %.2f%s", shares[i], t, i + 1 < nsh ? "," : " tok/s\n");
+		if (t > best) {
+			best = t;
+			best_share = shares[i];
+		}
+	}
+	{
+		double t_pass = 5 / model_share(hw, s, true, false, 5, ctx, best_share).tok_s;
+
+		printf("  decode with --lookup 4 and the share %.1f, at the tokens a pass MEASURED with "
+		       "SmolLM2-135M:\n   ", best_share);
+		for (size_t i = 0; i < ntp; i++)
+			printf(" %.2f: %.2f%s", tpp[i], tpp[i] / t_pass, i + 1 < ntp ? "," : " tok/s\n");
+	}
+	printf("==== the unit times are measured; the decode loop built from them is still a model "
+	       "====\n");
+	return 0;
+}
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: npu-perf-model [--model qwen2.5-1.5b|smollm2-135m] [--prefill N] "
-		"[--ctx N] [--dram GB/s] [--npu-mhz MHz] [--macs-per-cycle N]\n");
+	fprintf(stderr,
+"usage: npu-perf-model [--model qwen2.5-1.5b|smollm2-135m] [--prefill N] [--ctx N]\n"
+"                      [--dram GB/s] [--npu-mhz MHz] [--macs-per-cycle N]\n"
+"                      [--calibrated DEVICE unit times...]\n"
+"Prints the MODELLED decode and prefill speed of the NPU backend on boltzmann\n"
+"(docs/npu-backend.md). With --calibrated (what `make calibrate` passes, from\n"
+"npu-calibrate's measurements on DEVICE) it prints one scenario with these unit\n"
+"times instead of the assumed A/B/C ones:\n"
+"  --ioctl-us U --job-us U --task-us U --wait-us U   fixed costs, microseconds\n"
+"  --dma-core GB/s    one core's DMA (default: --dram)\n"
+"  --cpu-quant-ns N --cpu-unpack-ns N   CPU per activation / per result\n"
+"  --cpu-rows GB/s    the CPU's row share streaming GGUF weights\n");
 	exit(2);
+}
+
+/* A positive number from s, else usage(). */
+static double num(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || !(v >= 0) || !isfinite(v))
+		usage();
+	return v;
 }
 
 int main(int argc, char **argv)
 {
 	const struct shape *s = &shapes[0];
 	int P = 128, ctx = 128;
-	double dram = 28.8, mhz = 200, macs = 1024;
+	double dram = 28.8, mhz = 200, macs = 1024, dma_core = 0;
+	const char *calibrated = NULL;
 	/* boltzmann as modelled; see docs/npu-backend.md, "Performance model" */
 	struct hw base = {
 		.name = "",
@@ -615,34 +699,59 @@ int main(int argc, char **argv)
 	};
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-			const char *n = argv[++i];
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!v)
+			usage();
+		i++;
+		if (!strcmp(a, "--model")) {
 			s = NULL;
 			for (size_t j = 0; j < sizeof(shapes) / sizeof(shapes[0]); j++)
-				if (!strcmp(shapes[j].name, n))
+				if (!strcmp(shapes[j].name, v))
 					s = &shapes[j];
 			if (!s)
 				usage();
-		} else if (!strcmp(argv[i], "--prefill") && i + 1 < argc) {
-			P = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--ctx") && i + 1 < argc) {
-			ctx = atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--dram") && i + 1 < argc) {
-			dram = atof(argv[++i]);
-		} else if (!strcmp(argv[i], "--npu-mhz") && i + 1 < argc) {
-			mhz = atof(argv[++i]);
-		} else if (!strcmp(argv[i], "--macs-per-cycle") && i + 1 < argc) {
-			macs = atof(argv[++i]);
+		} else if (!strcmp(a, "--prefill")) {
+			P = (int)num(v);
+		} else if (!strcmp(a, "--ctx")) {
+			ctx = (int)num(v);
+		} else if (!strcmp(a, "--dram")) {
+			dram = num(v);
+		} else if (!strcmp(a, "--npu-mhz")) {
+			mhz = num(v);
+		} else if (!strcmp(a, "--macs-per-cycle")) {
+			macs = num(v);
+		} else if (!strcmp(a, "--calibrated")) {
+			calibrated = v;
+		} else if (!strcmp(a, "--ioctl-us")) {
+			base.t_ioctl = num(v) * 1e-6;
+		} else if (!strcmp(a, "--job-us")) {
+			base.t_job = num(v) * 1e-6;
+		} else if (!strcmp(a, "--task-us")) {
+			base.t_task = num(v) * 1e-6;
+		} else if (!strcmp(a, "--wait-us")) {
+			base.t_wait = num(v) * 1e-6;
+		} else if (!strcmp(a, "--dma-core")) {
+			dma_core = num(v);
+		} else if (!strcmp(a, "--cpu-quant-ns")) {
+			base.cpu_quant = num(v) * 1e-9;
+		} else if (!strcmp(a, "--cpu-unpack-ns")) {
+			base.cpu_unpack = num(v) * 1e-9;
+		} else if (!strcmp(a, "--cpu-rows")) {
+			base.cpu_rows_bw = num(v) * GB;
 		} else {
 			usage();
 		}
 	}
-	if (P < 1 || P > 1024 || ctx < 0 || dram <= 0 || mhz <= 0 || macs <= 0)
+	if (P < 1 || P > 1024 || ctx < 0 || dram <= 0 || mhz <= 0 || macs <= 0 ||
+	    base.cpu_rows_bw <= 0)
 		usage();
 	base.macs_per_cycle = macs;
 	base.dram = dram * GB;
 	base.npu_hz = mhz * 1e6;
+	if (calibrated)
+		return report_calibrated(&base, dma_core > 0 ? dma_core * GB : base.dram, calibrated, s,
+					 P, ctx);
 
 	struct hw scen[3] = { base, base, base };
 
