@@ -97,6 +97,7 @@ struct capture {
 	struct npu_fit_probe tasks[ROCKET_MATMUL_MAX_PARTS];	/* per job, first descriptor */
 	double bytes;	/* all jobs */
 	bool too_many;	/* a job with more tasks than a probe holds */
+	bool refused;	/* a descriptor the kernel's split refuses */
 };
 
 static void on_submit(void *arg, const struct drm_rocket_matmul *mm, unsigned count)
@@ -106,14 +107,11 @@ static void on_submit(void *arg, const struct drm_rocket_matmul *mm, unsigned co
 	c->ioctls++;
 	for (unsigned i = 0; i < count; i++) {
 		struct rocket_matmul_job jobs[ROCKET_MATMUL_MAX_PARTS];
-		struct rocket_matmul_desc d = {
-			.m = mm[i].m, .k = mm[i].k, .n = mm[i].n,
-			.in_type = ROCKET_MM_TYPE_INT8, .weight_type = ROCKET_MM_TYPE_INT8,
-			.out_type = ROCKET_MM_TYPE_INT32,
-		};
-		int parts = rocket_matmul_split(&d, mm[i].flags, ROCKET_MATMUL_MAX_PARTS, jobs);
+		int parts = npu_desc_split(&mm[i], jobs);
 
 		c->descs++;
+		if (parts < 0)
+			c->refused = true;	/* the kernel refuses it too: the submit fails */
 		for (int p = 0; p < parts; p++) {
 			const struct rocket_matmul_job *j = &jobs[p];
 			struct npu_fit_probe *pr = &c->tasks[c->jobs < ROCKET_MATMUL_MAX_PARTS ?
@@ -363,7 +361,8 @@ int main(int argc, char **argv)
 				d->name, err);
 			goto out;
 		}
-		if (single[i].cap.ioctls != 1 || single[i].cap.jobs != 1 || single[i].cap.too_many) {
+		if (single[i].cap.ioctls != 1 || single[i].cap.jobs != 1 || single[i].cap.too_many ||
+		    single[i].cap.refused) {
 			fprintf(stderr, "%snpu-calibrate: probe %s ran as %u ioctls, %u jobs: not a "
 				"single-core probe (backend or kernel changed?)\n", g_progress ? "\n" : "", d->name,
 				single[i].cap.ioctls, single[i].cap.jobs);

@@ -145,12 +145,8 @@ static void on_submit(void *arg, const struct drm_rocket_matmul *mm, unsigned co
 	c->descs += count;
 	for (unsigned i = 0; i < count; i++) {
 		struct rocket_matmul_job jobs[ROCKET_MATMUL_MAX_PARTS];
-		struct rocket_matmul_desc d = {
-			.m = mm[i].m, .k = mm[i].k, .n = mm[i].n,
-			.in_type = ROCKET_MM_TYPE_INT8, .weight_type = ROCKET_MM_TYPE_INT8,
-			.out_type = ROCKET_MM_TYPE_INT32,
-		};
-		int parts = rocket_matmul_split(&d, mm[i].flags, ROCKET_MATMUL_MAX_PARTS, jobs);
+		struct rocket_matmul_desc d = { .m = mm[i].m, .k = mm[i].k, .n = mm[i].n };
+		int parts = npu_desc_split(&mm[i], jobs);
 		bool dup = false;
 
 		if (parts < 0) {

@@ -14,6 +14,23 @@
 /* Regcmd qwords fetched per task (the generator's single-task recipe and trailer). */
 #define NPU_TASK_REGCMD_BYTES (108.0 * 8)
 
+/*
+ * The jobs the kernel makes of one descriptor the backend submits (int8 x
+ * int8 -> int32): rocket_matmul_split() on its shape and flags. Returns the
+ * number of jobs, or the kernel's negative errno.
+ */
+static inline int npu_desc_split(const struct drm_rocket_matmul *mm,
+				 struct rocket_matmul_job jobs[ROCKET_MATMUL_MAX_PARTS])
+{
+	struct rocket_matmul_desc d = {
+		.m = mm->m, .k = mm->k, .n = mm->n,
+		.in_type = ROCKET_MM_TYPE_INT8, .weight_type = ROCKET_MM_TYPE_INT8,
+		.out_type = ROCKET_MM_TYPE_INT32,
+	};
+
+	return rocket_matmul_split(&d, mm->flags, ROCKET_MATMUL_MAX_PARTS, jobs);
+}
+
 /* Task (mi, ni) of j: its rows x K x its columns MACs; A, B, C and regcmd bytes. */
 static inline struct npu_fit_task npu_job_task(const struct rocket_matmul_job *j, u32 mi, u32 ni)
 {
