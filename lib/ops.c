@@ -503,9 +503,11 @@ uint32_t ops_ggml_act_type(uint32_t weight_type)
 		return weight_type;
 	case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0:
 	case GGML_TYPE_Q5_1: case GGML_TYPE_Q8_0:
+	case GGML_TYPE_IQ4_NL:	/* ggml's vec_dot_type for IQ4_NL as well */
 		return GGML_TYPE_Q8_0;	/* Q8_1 for the _1 types: same values */
 	case GGML_TYPE_Q2_K: case GGML_TYPE_Q3_K: case GGML_TYPE_Q4_K:
 	case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K:
+	case GGML_TYPE_IQ4_XS:	/* and for IQ4_XS */
 		return GGML_TYPE_Q8_K;
 	default:
 		return GGML_TYPE_F32;

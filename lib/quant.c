@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Row (de)quantisation dispatch, the float formats and the 32-element
- * "legacy" quants (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0). The arithmetic mirrors
+ * "legacy" quants (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) and IQ4_NL, whose levels
+ * (iq4nl_values) IQ4_XS in quant_k.c shares. The arithmetic mirrors
  * ggml's scalar reference code operation for operation: results are
  * compared bit for bit with ggml, so do not "simplify" expressions (and the
  * build must not contract a*b+c into fma: -std=c11 implies
@@ -138,6 +139,24 @@ void dequantize_row_q8_0(const struct block_q8_0 *x, float *y, int64_t n)
 
 		for (int j = 0; j < QK8_0; j++)
 			y[i * QK8_0 + j] = x[i].qs[j] * d;
+	}
+}
+
+const int8_t iq4nl_values[16] = {
+	-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
+};
+
+void dequantize_row_iq4_nl(const struct block_iq4_nl *x, float *y, int64_t n)
+{
+	const int64_t nb = n / QK4_NL;
+
+	for (int64_t i = 0; i < nb; i++) {
+		const float d = fp16_to_fp32(x[i].d);
+
+		for (int j = 0; j < QK4_NL / 2; j++) {
+			y[i * QK4_NL + j] = d * iq4nl_values[x[i].qs[j] & 0x0f];
+			y[i * QK4_NL + j + QK4_NL / 2] = d * iq4nl_values[x[i].qs[j] >> 4];
+		}
 	}
 }
 
@@ -315,6 +334,7 @@ bool dequantize_supported(uint32_t type)
 	case GGML_TYPE_Q5_1: case GGML_TYPE_Q8_0:
 	case GGML_TYPE_Q2_K: case GGML_TYPE_Q3_K: case GGML_TYPE_Q4_K:
 	case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K: case GGML_TYPE_Q8_K:
+	case GGML_TYPE_IQ4_NL: case GGML_TYPE_IQ4_XS:
 		return true;
 	default:
 		return false;
@@ -375,6 +395,8 @@ int dequantize_row(uint32_t type, const void *src, float *dst, int64_t n)
 	case GGML_TYPE_Q5_K: dequantize_row_q5_K(src, dst, n); break;
 	case GGML_TYPE_Q6_K: dequantize_row_q6_K(src, dst, n); break;
 	case GGML_TYPE_Q8_K: dequantize_row_q8_K(src, dst, n); break;
+	case GGML_TYPE_IQ4_NL: dequantize_row_iq4_nl(src, dst, n); break;
+	case GGML_TYPE_IQ4_XS: dequantize_row_iq4_xs(src, dst, n); break;
 	}
 	return 0;
 }

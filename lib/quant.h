@@ -20,6 +20,7 @@
 #define QK5_0 32
 #define QK5_1 32
 #define QK8_0 32
+#define QK4_NL 32
 #define QK_K 256
 #define K_SCALE_SIZE 12
 
@@ -61,6 +62,19 @@ struct block_q8_0 {
 	int8_t qs[QK8_0];
 };
 _Static_assert(sizeof(struct block_q8_0) == 34, "block_q8_0 size");
+
+/*
+ * Non-linear 4 bits: x = d * iq4nl_values[q]; q as q4_0 (element j in the
+ * low nibble of qs[j], j+16 in the high one).
+ */
+struct block_iq4_nl {
+	uint16_t d;
+	uint8_t qs[QK4_NL / 2];
+};
+_Static_assert(sizeof(struct block_iq4_nl) == 18, "block_iq4_nl size");
+
+/* ggml's kvalues_iq4nl: the 16 levels of IQ4_NL and IQ4_XS */
+extern const int8_t iq4nl_values[16];
 
 /*
  * 16 sub-blocks of 16; scales[i]: low nibble scale, high nibble min.
@@ -117,6 +131,20 @@ struct block_q6_K {
 };
 _Static_assert(sizeof(struct block_q6_K) == 210, "block_q6_K size");
 
+/*
+ * 8 sub-blocks of 32, 6-bit scales (offset 32): low 4 bits of sub-block ib in
+ * scales_l[ib / 2] (low nibble for even ib), high 2 in bits 2ib..2ib+1 of
+ * scales_h. x = d * (ls - 32) * iq4nl_values[q]; each sub-block's 32 q in 16
+ * bytes of qs, nibbles as iq4_nl.
+ */
+struct block_iq4_xs {
+	uint16_t d;
+	uint16_t scales_h;
+	uint8_t scales_l[QK_K / 64];
+	uint8_t qs[QK_K / 2];
+};
+_Static_assert(sizeof(struct block_iq4_xs) == 136, "block_iq4_xs size");
+
 /* intermediate format for dot products: float scale, bsums = sums of 16 qs */
 struct block_q8_K {
 	float d;
@@ -157,6 +185,8 @@ void dequantize_row_q4_K(const struct block_q4_K *x, float *y, int64_t n);
 void dequantize_row_q5_K(const struct block_q5_K *x, float *y, int64_t n);
 void dequantize_row_q6_K(const struct block_q6_K *x, float *y, int64_t n);
 void dequantize_row_q8_K(const struct block_q8_K *x, float *y, int64_t n);
+void dequantize_row_iq4_nl(const struct block_iq4_nl *x, float *y, int64_t n);
+void dequantize_row_iq4_xs(const struct block_iq4_xs *x, float *y, int64_t n);
 
 void quantize_row_q4_0_ref(const float *x, struct block_q4_0 *y, int64_t n);
 void quantize_row_q4_1_ref(const float *x, struct block_q4_1 *y, int64_t n);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * k-quants (256-element super-blocks): dequantisation of Q2_K..Q6_K and
- * Q8_K, reference quantisation to Q4_K and Q8_K. Same rule as quant.c: the
- * float expressions follow ggml's reference code exactly, in the same
- * order, because the results are checked bit for bit against ggml.
+ * k-quants (256-element super-blocks): dequantisation of Q2_K..Q6_K, Q8_K
+ * and IQ4_XS, reference quantisation to Q4_K and Q8_K. Same rule as
+ * quant.c: the float expressions follow ggml's reference code exactly, in
+ * the same order, because the results are checked bit for bit against ggml.
  */
 #include "quant.h"
 
@@ -200,6 +200,29 @@ void dequantize_row_q8_K(const struct block_q8_K *x, float *y, int64_t n)
 		memcpy(&d, &x[i].d, sizeof(d));
 		for (int j = 0; j < QK_K; j++)
 			*y++ = d * x[i].qs[j];
+	}
+}
+
+void dequantize_row_iq4_xs(const struct block_iq4_xs *x, float *y, int64_t n)
+{
+	const int64_t nb = n / QK_K;
+
+	for (int64_t i = 0; i < nb; i++) {
+		const float d = fp16_to_fp32(x[i].d);
+		const uint8_t *qs = x[i].qs;
+
+		for (int ib = 0; ib < QK_K / 32; ib++) {
+			const int ls = ((x[i].scales_l[ib / 2] >> 4 * (ib % 2)) & 0x0f) |
+				       (((x[i].scales_h >> 2 * ib) & 3) << 4);
+			const float dl = d * (ls - 32);
+
+			for (int j = 0; j < 16; j++) {
+				y[j] = dl * iq4nl_values[qs[j] & 0x0f];
+				y[j + 16] = dl * iq4nl_values[qs[j] >> 4];
+			}
+			y += 32;
+			qs += 16;
+		}
 	}
 }
 

@@ -224,6 +224,8 @@ static void struct_sizes_match_type_table(void)
 		{ GGML_TYPE_Q5_K, sizeof(struct block_q5_K), QK_K },
 		{ GGML_TYPE_Q6_K, sizeof(struct block_q6_K), QK_K },
 		{ GGML_TYPE_Q8_K, sizeof(struct block_q8_K), QK_K },
+		{ GGML_TYPE_IQ4_NL, sizeof(struct block_iq4_nl), QK4_NL },
+		{ GGML_TYPE_IQ4_XS, sizeof(struct block_iq4_xs), QK_K },
 	};
 
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
@@ -246,6 +248,7 @@ static void api_contract(void)
 		GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_BF16, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
 		GGML_TYPE_Q5_0, GGML_TYPE_Q5_1, GGML_TYPE_Q8_0, GGML_TYPE_Q2_K, GGML_TYPE_Q3_K,
 		GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K, GGML_TYPE_Q8_K,
+		GGML_TYPE_IQ4_NL, GGML_TYPE_IQ4_XS,
 	};
 	int n_supported = 0;
 
@@ -272,6 +275,17 @@ static void api_contract(void)
 	CHECK_EQ_INT(quantize_row(GGML_TYPE_Q6_K, f, q, 256), -1);
 	CHECK_EQ_INT(quantize_row(GGML_TYPE_Q4_K, f, q, 256), 0);
 	CHECK_EQ_INT(quantize_row(GGML_TYPE_Q8_K, f, q, 256), 0);
+	/* IQ4_NL/IQ4_XS: dequantise only; whole blocks only (a whole number
+	 * of IQ4_XS's 32-element sub-blocks is not enough) */
+	CHECK_EQ_INT(dequantize_row(GGML_TYPE_IQ4_NL, q, f, 64), 0);
+	CHECK_EQ_INT(dequantize_row(GGML_TYPE_IQ4_NL, q, f, 16), -1);
+	CHECK_EQ_INT(dequantize_row(GGML_TYPE_IQ4_NL, q, f, 48), -1);
+	CHECK_EQ_INT(dequantize_row(GGML_TYPE_IQ4_XS, q, f, 32), -1);
+	CHECK_EQ_INT(dequantize_row(GGML_TYPE_IQ4_XS, q, f, 128), -1);
+	CHECK_EQ_INT(dequantize_row(GGML_TYPE_IQ4_XS, q, f, 255), -1);
+	CHECK(!quantize_supported(GGML_TYPE_IQ4_NL) && !quantize_supported(GGML_TYPE_IQ4_XS));
+	CHECK_EQ_INT(quantize_row(GGML_TYPE_IQ4_NL, f, q, 32), -1);
+	CHECK_EQ_INT(quantize_row(GGML_TYPE_IQ4_XS, f, q, 256), -1);
 }
 
 /* ---- known answers --------------------------------------------------------- */
@@ -322,6 +336,78 @@ static void known_answers(void)
 		CHECKF(y[k] == (float)((j + 1) * q) - 0.5f * 2 * j,
 		       "q4_K y[%d] = %g", k, (double)y[k]);
 	}
+}
+
+/* IQ4_NL's 16 levels, typed in here from ggml's kvalues_iq4nl (not the
+ * library's table, so a typo there shows) */
+static const int iq4nl_levels[16] = {
+	-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
+};
+
+static void known_answers_iq4(void)
+{
+	/* IQ4_NL, d = 0.5: element j is the low nibble j, element j+16 the high 15-j */
+	static const float half_levels[16] = {
+		-63.5f, -52.0f, -41.5f, -32.5f, -24.5f, -17.5f, -11.0f, -5.0f,
+		0.5f, 6.5f, 12.5f, 19.0f, 26.5f, 34.5f, 44.5f, 56.5f,
+	};
+	struct block_iq4_nl bnl[2] = { { .d = 0x3800 }, { .d = 0xc000 } };  /* 0.5, -2 */
+	struct block_iq4_xs bxs;
+	float y[2 * QK_K];
+	int bad = 0;
+
+	for (int j = 0; j < 16; j++) {
+		bnl[0].qs[j] = (uint8_t)(j | (15 - j) << 4);
+		bnl[1].qs[j] = (uint8_t)(0x0f | 0x80);  /* low 15 -> 113, high 8 -> 1 */
+	}
+	CHECK_EQ_INT(dequantize_row(GGML_TYPE_IQ4_NL, bnl, y, 2 * QK4_NL), 0);
+	for (int j = 0; j < 16; j++) {
+		bad += y[j] != half_levels[j];
+		bad += y[j + 16] != half_levels[15 - j];
+		bad += y[32 + j] != -226.0f;
+		bad += y[48 + j] != -2.0f;
+	}
+	CHECKF(bad == 0, "iq4_nl: %d values wrong (y[0] %g y[16] %g y[32] %g y[48] %g)", bad,
+	       (double)y[0], (double)y[16], (double)y[32], (double)y[48]);
+
+	/*
+	 * IQ4_XS, d = 1, sub-block scales ls = 0, 63, 32, 33, 31, 48, 16, 40
+	 * (dl = ls - 32 = -32, 31, 0, 1, -1, 16, -16, 8). Low nibbles of ls
+	 * 0,f,0,1,f,0,0,8 -> scales_l f0 10 0f 80; high bits 0,3,2,2,1,3,1,2
+	 * (two per sub-block, sub-block 0 lowest) -> scales_h 0x9dac.
+	 * Sub-block ib, byte j: low nibble (j + ib) % 16 (element j), high
+	 * nibble 15 - j (element j + 16).
+	 */
+	static const int dl[8] = { -32, 31, 0, 1, -1, 16, -16, 8 };
+
+	memset(&bxs, 0, sizeof(bxs));
+	bxs.d = 0x3c00;
+	bxs.scales_h = 0x9dac;
+	bxs.scales_l[0] = 0xf0;
+	bxs.scales_l[1] = 0x10;
+	bxs.scales_l[2] = 0x0f;
+	bxs.scales_l[3] = 0x80;
+	for (int ib = 0; ib < 8; ib++)
+		for (int j = 0; j < 16; j++)
+			bxs.qs[16 * ib + j] = (uint8_t)((j + ib) % 16 | (15 - j) << 4);
+	CHECK_EQ_INT(dequantize_row(GGML_TYPE_IQ4_XS, &bxs, y, QK_K), 0);
+	/* a few by hand */
+	CHECK(y[0] == 4064.0f);                 /* -32 * -127 */
+	CHECK(y[16] == -3616.0f);               /* -32 * 113 */
+	CHECK(y[32] == -3224.0f);               /* 31 * -104 (nibble 1) */
+	CHECK(y[63] == -3937.0f);               /* 31 * -127 (high nibble 0) */
+	CHECK(y[64] == 0.0f && y[95] == 0.0f);  /* dl 0 */
+	CHECK(y[96] == -65.0f);                 /* 1 * level 3 */
+	CHECK(y[128 + 15] == 65.0f);            /* -1 * level (15 + 4) % 16 = 3 */
+	CHECK(y[224 + 31] == -1016.0f);         /* 8 * -127 */
+	bad = 0;
+	for (int k = 0; k < QK_K; k++) {
+		const int ib = k / 32, l = k % 32;
+		const int q = l < 16 ? (l + ib) % 16 : 15 - (l - 16);
+
+		bad += y[k] != (float)(dl[ib] * iq4nl_levels[q]);
+	}
+	CHECKF(bad == 0, "iq4_xs: %d of 256 values wrong", bad);
 }
 
 /* ---- quantise -> dequantise ------------------------------------------------ */
@@ -637,6 +723,7 @@ int main(void)
 	RUN(struct_sizes_match_type_table);
 	RUN(api_contract);
 	RUN(known_answers);
+	RUN(known_answers_iq4);
 	RUN(q8_0_error_bound);
 	RUN(legacy_error_bounds);
 	RUN(q4_K_error_bound);
