@@ -21,8 +21,12 @@ deps-llama:
 TINY_DIR := $(BUILD)/tiny
 TINY_STAMP := $(TINY_DIR)/.stamp
 TINY_MODELS := tiny-f32 tiny-f16 tiny-q8_0 tiny-q4_k tiny-llama-q8_0 tiny-llama-q4_1
+# Quantised by ggml's own IQ4_NL/IQ4_XS quantisers (libggml-python from
+# scripts/deps.sh ref, loaded by ctypes); not written without it, and its
+# tests SKIP. The stamp of .deps/py makes an install rebuild the models.
+TINY_GGML_MODELS := tiny-iq4
 CHECK_PREREQS += $(TINY_STAMP)
-$(TINY_STAMP): scripts/make-tiny-model.py $(BUILD)/tests/quant_dump
+$(TINY_STAMP): scripts/make-tiny-model.py $(BUILD)/tests/quant_dump $(wildcard .deps/py.stamp)
 	@mkdir -p $(TINY_DIR)
 	python3 scripts/make-tiny-model.py $(TINY_DIR) $(BUILD)/tests/quant_dump
 	@touch $@
@@ -31,10 +35,14 @@ $(TINY_STAMP): scripts/make-tiny-model.py $(BUILD)/tests/quant_dump
 # scripts/deps-llama.sh builds llama.cpp into .deps/llama).
 FIXTURE_PROMPT := 318 83 101 281 32 119 111 114 108 100 0 200 255 33 46 317
 FIXTURE_GREEDY := 32
-model-fixtures: $(TINY_STAMP)
+model-fixtures:
+	@scripts/deps.sh ref
+	@$(MAKE) --no-print-directory $(TINY_STAMP)
 	@scripts/deps-llama.sh
-	@set -e; for t in $(TINY_MODELS); do \
+	@set -e; for t in $(TINY_MODELS) $(TINY_GGML_MODELS); do \
 		echo "model-fixtures: $$t"; \
+		[ -f $(TINY_DIR)/$$t.gguf ] || { echo "model-fixtures: $(TINY_DIR)/$$t.gguf missing" \
+			"(needs libggml-python: scripts/deps.sh ref)" >&2; exit 1; }; \
 		.deps/llama/llama_ref $(TINY_DIR)/$$t.gguf $(FIXTURE_GREEDY) tests/model/$$t.logits.f32 \
 			$(FIXTURE_PROMPT) > tests/model/$$t.ref.txt; \
 	done

@@ -8,7 +8,13 @@ Writes OUTDIR/tiny-{f32,f16,q8_0,q4_k}.gguf (qwen2: GQA 8/2 heads, QKV
 bias, NeoX RoPE; q4_k has a tied output), OUTDIR/tiny-llama-q8_0.gguf
 (llama: no bias, normal RoPE), OUTDIR/tiny-llama-q4_1.gguf (Q4_1 matrices
 and a tied Q8_0 embedding, shaped like the SmolLM2 demo model), and
-OUTDIR/bad-*.gguf with one defect each (for the loader's error messages).
+OUTDIR/bad-*.gguf with one defect each (for the loader's error messages),
+and, when ggml's own libggml-base.so is importable (PyPI libggml-python,
+scripts/deps.sh ref), OUTDIR/tiny-iq4.gguf: tiny-q8_0's weights with the
+attention matrices IQ4_NL and the FFN matrices IQ4_XS, quantised by ggml's
+quantize_iq4_nl / quantize_iq4_xs (no imatrix; we have no IQ4 quantiser),
+embedding and output Q8_0. Without the library it is not written (and its
+tests SKIP).
 
     make-tiny-model.py --bench-1.5b OUT.gguf QUANT_DUMP
 
@@ -21,6 +27,9 @@ Q4_K quantiser). The vocabulary is the 256 GPT-2 byte symbols, BPE merges
 learned from a short text and the three Qwen control tokens, so the tokenizer
 loads and round-trips text, even though the model itself is noise.
 """
+import ctypes
+import glob
+import os
 import subprocess
 import sys
 
@@ -118,7 +127,40 @@ def quant_ours(quant_dump, arr, qtype):
     return np.frombuffer(out, dtype=np.uint8).reshape(arr.shape[0], -1)
 
 
-def write(path, arch, w, types_of, tok, quant_dump):
+def find_ggml():
+    """ggml's libggml-base.so (from libggml-python, as tests/quant_ref_test.py
+    finds it: $ROSENBLATT_GGML_BASE, else libggml/lib*/ on sys.path), or None."""
+    cands = [os.environ["ROSENBLATT_GGML_BASE"]] if os.environ.get("ROSENBLATT_GGML_BASE") else []
+    for p in sys.path:
+        cands += sorted(glob.glob(os.path.join(p or ".", "libggml", "lib*", "libggml-base.so")))
+    for c in cands:
+        try:
+            lib = ctypes.CDLL(c)
+            for fn in (lib.quantize_iq4_nl, lib.quantize_iq4_xs):
+                # size_t quantize_iq4_*(const float *src, void *dst, int64_t nrows,
+                #                       int64_t n_per_row, const float *imatrix)
+                fn.restype = ctypes.c_size_t
+                fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                               ctypes.c_void_p]
+            return lib
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def quant_ggml(lib, arr, qtype):
+    """Rows of arr quantised by ggml's own quantize_iq4_nl / quantize_iq4_xs."""
+    fn = {T.IQ4_NL: lib.quantize_iq4_nl, T.IQ4_XS: lib.quantize_iq4_xs}[qtype]
+    block, size = gguf.GGML_QUANT_SIZES[qtype]
+    rows, cols = arr.shape
+    src = np.ascontiguousarray(arr, dtype=np.float32)
+    dst = np.zeros((rows, cols // block * size), dtype=np.uint8)
+    n = fn(src.ctypes.data, dst.ctypes.data, rows, cols, None)
+    assert n == dst.size, (qtype, n, dst.size)
+    return dst
+
+
+def write(path, arch, w, types_of, tok, quant_dump, ggml=None):
     tokens, ttypes, merges = tok
     wr = gguf.GGUFWriter(path, arch=arch)
     wr.add_name("rosenblatt-tiny")
@@ -147,6 +189,8 @@ def write(path, arch, w, types_of, tok, quant_dump):
             wr.add_tensor(name, arr.astype(np.float16))
         elif qt == T.Q4_K:
             wr.add_tensor(name, quant_ours(quant_dump, arr, qt), raw_dtype=qt)
+        elif qt in (T.IQ4_NL, T.IQ4_XS):
+            wr.add_tensor(name, quant_ggml(ggml, arr, qt), raw_dtype=qt)
         else:
             wr.add_tensor(name, gguf.quants.quantize(arr, qt), raw_dtype=qt)
     wr.write_header_to_file()
@@ -292,6 +336,22 @@ def main():
     write(f"{outdir}/tiny-llama-q4_1.gguf", "llama", tied,
           lambda name, arr: T.F32 if arr.ndim != 2 else T.Q8_0 if name.startswith("token_embd")
           else T.Q4_1, tok, quant_dump)
+
+    # IQ4_NL attention (32-wide blocks), IQ4_XS FFN (256-wide: every matrix
+    # here has 256 or 512 columns), Q8_0 embedding and output
+    def iq4_mix(name, arr):
+        if arr.ndim != 2:
+            return T.F32
+        return T.IQ4_NL if ".attn_" in name else T.IQ4_XS if ".ffn_" in name else T.Q8_0
+
+    ggml = find_ggml()
+    if ggml:
+        write(f"{outdir}/tiny-iq4.gguf", "qwen2", qwen, iq4_mix, tok, quant_dump, ggml)
+    else:
+        if os.path.exists(f"{outdir}/tiny-iq4.gguf"):
+            os.remove(f"{outdir}/tiny-iq4.gguf")
+        print("make-tiny-model: libggml-python (ggml's libggml-base.so) not found, "
+              "tiny-iq4.gguf not written (scripts/deps.sh ref)", file=sys.stderr)
 
     # broken variants for the loader's error paths (tests/test_model.c)
     f16 = only_2d(T.F16)

