@@ -163,7 +163,9 @@ static int rmf_static_ok(const struct drm_rocket_matmul *mm)
 		       mm->out_type == DRM_ROCKET_TYPE_FP16)));
 
 	return types &&
-	       !(mm->flags & ~(uint32_t)DRM_ROCKET_MATMUL_NO_SPLIT) && !mm->pad &&
+	       !(mm->flags & ~(uint32_t)(DRM_ROCKET_MATMUL_NO_SPLIT | DRM_ROCKET_MATMUL_SPLIT)) &&
+	       (mm->flags & (DRM_ROCKET_MATMUL_NO_SPLIT | DRM_ROCKET_MATMUL_SPLIT)) !=
+	       (DRM_ROCKET_MATMUL_NO_SPLIT | DRM_ROCKET_MATMUL_SPLIT) && !mm->pad &&
 	       mm->m && mm->k && mm->n &&
 	       mm->m <= 262144 && mm->n <= 262144 && mm->k <= 16384 &&
 	       (uint64_t)mm->k * esz <= 32768 &&
@@ -402,6 +404,8 @@ static const char *rocket_matmul_fuzz_one(const uint8_t *data, size_t size)
 		    e->prep.job_count > (cores < 2 ? 1 : cores > 3 ? 3 : cores))
 			RMF_FAIL(f, "prepare %u: %u jobs with %u cores", i,
 				 e->prep.job_count, cores);
+		if ((mm.flags & DRM_ROCKET_MATMUL_NO_SPLIT) && e->prep.job_count != 1)
+			RMF_FAIL(f, "prepare %u: NO_SPLIT made %u jobs", i, e->prep.job_count);
 		for (j = 0; j < e->prep.job_count; j++) {
 			const struct rocket_matmul_job *jb = &e->prep.jobs[j];
 			struct rocket_matmul_plan p;

@@ -40,6 +40,8 @@ big = [(16 * MB, 0x01000000), (16 * MB, 0x02000000), (16 * MB, 0x03000000)]
 seed('split-by-m', [mm(m=1024, k=1024, n=512)], big)
 seed('split-by-n', [mm(m=4, k=4096, n=2048)], big)
 seed('no-split-flag', [mm(m=1024, k=1024, n=512, flags=1)], big, cores=2)
+seed('split-flag-small', [mm(m=1, k=256, n=96, flags=2)], small)
+seed('split-and-no-split', [mm(flags=3)], small)
 seed('fp16-n-tiles', [mm(it=F16, ot=F16, m=1, k=32, n=16384)], big, cores=1)
 seed('m-tiles-fp16', [mm(it=F16, ot=F32, m=1000, k=8192, n=32)], big, cores=1)
 seed('shared-bo', [mm(a=1, b=1, c=2, ao=0, bo=MB, m=4, k=64, n=64)], big)

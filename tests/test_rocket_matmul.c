@@ -296,7 +296,9 @@ static const struct prep_case prep_cases[] = {
 	{ "C right after A in one BO", { P(c_handle, 1), P(c_offset, 128) },
 	  1, 0, 1 },
 	/* -EINVAL: fields */
-	{ "unknown matmul flag", { P(flags, 2) }, 1, -EINVAL },
+	{ "unknown matmul flag", { P(flags, 4) }, 1, -EINVAL },
+	{ "SPLIT and NO_SPLIT", { P(flags, DRM_ROCKET_MATMUL_SPLIT | DRM_ROCKET_MATMUL_NO_SPLIT) },
+	  3, -EINVAL },
 	{ "top flag bit", { P(flags, 1u << 31) }, 1, -EINVAL },
 	{ "pad", { P(pad, 1) }, 1, -EINVAL },
 	{ "a_row_stride", { P(a_row_stride, 32) }, 1, -EINVAL },
@@ -388,6 +390,21 @@ static const struct prep_case prep_cases[] = {
 	  P(b_offset, 1 << 27), P(m, 1020), P(k, 16384), P(n, 32) }, 3, 0, 3 },
 	{ "under the split threshold", { P(a_handle, 6), P(b_handle, 6),
 	  P(b_offset, 1 << 27), P(m, 20), P(k, 16384), P(n, 32) }, 3, 0, 1 },
+	/* SPLIT: all cores below the threshold, as far as weight blocks / M tiles go */
+	{ "small, SPLIT over 3", { P(m, 1), P(n, 96), P(flags, DRM_ROCKET_MATMUL_SPLIT) },
+	  3, 0, 3 },
+	{ "small, SPLIT, 2 cores", { P(m, 1), P(n, 96), P(flags, DRM_ROCKET_MATMUL_SPLIT) },
+	  2, 0, 2 },
+	{ "small, SPLIT, 2 weight blocks", { P(n, 64), P(flags, DRM_ROCKET_MATMUL_SPLIT) },
+	  3, 0, 2 },
+	{ "small, SPLIT, 1 weight block", { P(flags, DRM_ROCKET_MATMUL_SPLIT) }, 3, 0, 1 },
+	{ "small, no flag, stays whole", { P(m, 1), P(n, 96) }, 3, 0, 1 },
+	/* 2 M tiles of 20 + 4 rows (12.6 M MACs, under the threshold) */
+	{ "under the threshold, 2 M tiles", { P(a_handle, 6), P(b_handle, 6),
+	  P(b_offset, 1 << 27), P(m, 24), P(k, 16384), P(n, 32) }, 3, 0, 1 },
+	{ "under the threshold, SPLIT by M tiles", { P(a_handle, 6), P(b_handle, 6),
+	  P(b_offset, 1 << 27), P(m, 24), P(k, 16384), P(n, 32),
+	  P(flags, DRM_ROCKET_MATMUL_SPLIT) }, 3, 0, 2 },
 };
 
 static void apply(struct drm_rocket_matmul *mm, const struct poke *p)
@@ -666,6 +683,8 @@ static const struct seed_case {
 	{ "split-by-m", 0, 1, 3, 4 },
 	{ "split-by-n", 0, 1, 3, 3 },
 	{ "no-split-flag", 0, 1, 1, 4 },
+	{ "split-flag-small", 0, 1, 3, 3 },
+	{ "split-and-no-split", -EINVAL, 0, 0, 0 },
 	{ "fp16-n-tiles", 0, 1, 1, 2 },
 	{ "m-tiles-fp16", 0, 1, 1, 50 },
 	{ "shared-bo", 0, 1, 1, 1 },

@@ -171,7 +171,9 @@ yet).
 Large matmuls are split over the cores: each file gets one scheduler entity
 per core besides the shared one, and the parts, which write disjoint parts
 of C, are queued on different cores without depending on each other.
-Matmuls of one call depending on each other run in order.
+Matmuls of one call depending on each other run in order. A flag asks for
+the split whatever the size (one token's matmul reads all of B for little
+arithmetic, and the cores share out that DMA), another forbids it.
 
 Bump the driver version to 1.1 so userspace can tell that the ioctl exists;
 it was never set, so the version ioctl reported 0.0.0.

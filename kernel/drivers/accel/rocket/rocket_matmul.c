@@ -126,6 +126,9 @@ int rocket_matmul_check(const struct drm_rocket_matmul *mm)
 
 	if (mm->flags & ~DRM_ROCKET_MATMUL_FLAGS || mm->pad)
 		return -EINVAL;
+	if ((mm->flags & DRM_ROCKET_MATMUL_SPLIT) &&
+	    (mm->flags & DRM_ROCKET_MATMUL_NO_SPLIT))
+		return -EINVAL;
 	if (!rocket_matmul_types_ok(mm))
 		return -EINVAL;
 	if (!mm->m || !mm->k || !mm->n)
@@ -268,10 +271,12 @@ static bool rocket_matmul_job_too_big(const struct rocket_matmul_desc *d,
 
 /*
  * Split @desc into at most @max_parts jobs writing disjoint parts of C, when
- * it pays: by whole M tiles when there are several (each tile of A and C is
- * a contiguous block), else by N in weight blocks (B blocks and the C2
- * channel groups of a single-tile C are contiguous). Returns the number of
- * jobs (>= 1) or a negative errno from rocket_matmul_plan().
+ * it pays (from ROCKET_MATMUL_SPLIT_MIN_MACS on, or always with
+ * DRM_ROCKET_MATMUL_SPLIT; never with DRM_ROCKET_MATMUL_NO_SPLIT): by whole
+ * M tiles when there are several (each tile of A and C is a contiguous
+ * block), else by N in weight blocks (B blocks and the C2 channel groups of
+ * a single-tile C are contiguous). Returns the number of jobs (>= 1) or a
+ * negative errno from rocket_matmul_plan().
  */
 int rocket_matmul_split(const struct rocket_matmul_desc *desc, u32 mm_flags,
 			u32 max_parts, struct rocket_matmul_job *jobs)
@@ -302,8 +307,9 @@ int rocket_matmul_split(const struct rocket_matmul_desc *desc, u32 mm_flags,
 	parts = max_parts;
 	if (parts > units)
 		parts = units;
-	if ((mm_flags & DRM_ROCKET_MATMUL_NO_SPLIT) ||
-	    macs < ROCKET_MATMUL_SPLIT_MIN_MACS || !parts)
+	if ((mm_flags & DRM_ROCKET_MATMUL_NO_SPLIT) || !parts ||
+	    (macs < ROCKET_MATMUL_SPLIT_MIN_MACS &&
+	     !(mm_flags & DRM_ROCKET_MATMUL_SPLIT)))
 		parts = 1;
 
 	for (i = 0, done = 0; i < parts; i++) {

@@ -17,10 +17,10 @@
  *
  * Errors (the first one found is returned, in the order listed in
  * docs/kernel.md):
- *  -EINVAL	malformed: unknown flags, non-zero pad, descriptor size below
- *		the first version, bad type combination, zero or unpadded
- *		dimension, misaligned offset, non-zero row stride, range past
- *		the end of its BO, C overlapping an input
+ *  -EINVAL	malformed: unknown flags, both split flags, non-zero pad,
+ *		descriptor size below the first version, bad type combination,
+ *		zero or unpadded dimension, misaligned offset, non-zero row
+ *		stride, range past the end of its BO, C overlapping an input
  *  -ENOENT	a handle that does not exist in this file
  *  -EOVERFLOW	offset + size does not fit 64 bits, or the range leaves the
  *		32-bit NPU address space

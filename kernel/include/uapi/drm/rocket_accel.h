@@ -213,7 +213,19 @@ enum drm_rocket_type {
  * Without this flag the kernel may split a large matmul over several cores.
  */
 #define DRM_ROCKET_MATMUL_NO_SPLIT		(1 << 0)
-#define DRM_ROCKET_MATMUL_FLAGS			(DRM_ROCKET_MATMUL_NO_SPLIT)
+
+/**
+ * DRM_ROCKET_MATMUL_SPLIT - split this matmul over the cores whatever its size
+ *
+ * Without a flag the kernel splits only matmuls large enough for the split
+ * to pay for the extra job starts. A matmul over few rows of A (one token's
+ * activations) has little arithmetic but reads all of B, so its time can be
+ * the weights' DMA, which several cores share out. Not together with
+ * DRM_ROCKET_MATMUL_NO_SPLIT.
+ */
+#define DRM_ROCKET_MATMUL_SPLIT			(1 << 1)
+#define DRM_ROCKET_MATMUL_FLAGS			(DRM_ROCKET_MATMUL_NO_SPLIT | \
+						 DRM_ROCKET_MATMUL_SPLIT)
 
 /**
  * struct drm_rocket_matmul - one matrix multiplication C = A * B^T

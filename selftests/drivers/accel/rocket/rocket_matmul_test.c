@@ -409,6 +409,34 @@ TEST_F_TIMEOUT(mm, split_over_cores, 300)
 	}
 }
 
+/*
+ * DRM_ROCKET_MATMUL_SPLIT: one row of A (a decode step) over three weight
+ * blocks, below the size the kernel splits by itself; the result must not
+ * change when the kernel spreads it over the cores.
+ */
+TEST_F(mm, split_flag_small)
+{
+	static const uint32_t shapes[][3] = { { 1, 256, 96 }, { 4, 64, 160 } };
+	char msg[256];
+
+	for (int i = 0; i < 2; i++) {
+		struct drm_rocket_matmul d;
+		struct mm_case c;
+
+		ASSERT_EQ(0, mm_alloc(self->fd, &c, variant->t, shapes[i][0], shapes[i][1],
+				      shapes[i][2], 70 + i));
+		mm_desc(&c, &d);
+		d.flags = DRM_ROCKET_MATMUL_SPLIT;
+		ASSERT_EQ(0, mm_submit(self->fd, &d, 1, 0));
+		ASSERT_EQ(0, rkt_prep(self->fd, c.c.handle, 5000));
+		if (mm_verify(&c, msg, sizeof(msg))) {
+			TH_LOG("%ux%ux%u: %s", shapes[i][0], shapes[i][1], shapes[i][2], msg);
+			EXPECT_TRUE(0);
+		}
+		mm_release(self->fd, &c);
+	}
+}
+
 /* ---- bad input: specific errno, nothing written ------------------------- */
 
 FIXTURE(bad) {
@@ -488,6 +516,8 @@ BAD(none_type, EINVAL, d->out_type = DRM_ROCKET_TYPE_NONE)
 BAD(mixed_types, EINVAL, d->weight_type = DRM_ROCKET_TYPE_FP16)
 BAD(int8_to_fp32, EINVAL, d->out_type = DRM_ROCKET_TYPE_FP32)
 BAD(unknown_flag, EINVAL, d->flags = 1u << 7)
+BAD(split_and_no_split, EINVAL,
+    d->flags = DRM_ROCKET_MATMUL_SPLIT | DRM_ROCKET_MATMUL_NO_SPLIT)
 BAD(pad_nonzero, EINVAL, d->pad = 1)
 BAD(row_stride, EINVAL, d->a_row_stride = 64)
 BAD(bias_offset_without_bias, EINVAL, d->bias_offset = 16)

@@ -172,7 +172,9 @@ static const struct rocket_prep_case rocket_prep_cases[] = {
 	{ "valid int8", MM(), 1, 0, 1 },
 	{ "valid fp16 -> fp32", MM(FP16(DRM_ROCKET_TYPE_FP32)), 1, 0, 1 },
 	{ "valid fp16 -> fp16 n 16", MM(FP16(DRM_ROCKET_TYPE_FP16), .n = 16), 1, 0, 1 },
-	{ "unknown flag", MM(.flags = 2), 1, -EINVAL },
+	{ "unknown flag", MM(.flags = 4), 1, -EINVAL },
+	{ "SPLIT and NO_SPLIT", MM(.flags = DRM_ROCKET_MATMUL_SPLIT |
+				   DRM_ROCKET_MATMUL_NO_SPLIT), 3, -EINVAL },
 	{ "pad", MM(.pad = 1), 1, -EINVAL },
 	{ "row stride", MM(.a_row_stride = 32), 1, -EINVAL },
 	{ "type none", MM(.in_type = 0, .weight_type = 0), 1, -EINVAL },
@@ -199,6 +201,10 @@ static const struct rocket_prep_case rocket_prep_cases[] = {
 	{ "2^36 MACs, three cores", MM(BIG, .m = 4096, .k = 4096, .n = 4096), 3, 0, 3 },
 	{ "big, two cores", MM(BIG, .m = 256, .k = 1024, .n = 4096), 2, 0, 2 },
 	{ "small, three cores", MM(), 3, 0, 1 },
+	{ "small, SPLIT, three cores", MM(.m = 1, .n = 96,
+					  .flags = DRM_ROCKET_MATMUL_SPLIT), 3, 0, 3 },
+	{ "small, SPLIT, one weight block", MM(.flags = DRM_ROCKET_MATMUL_SPLIT),
+	  3, 0, 1 },
 };
 
 static void rocket_prep_case_desc(const struct rocket_prep_case *t, char *desc)
