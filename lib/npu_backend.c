@@ -1497,6 +1497,8 @@ int npu_matmul_submit(struct npu_backend *be, const struct npu_mm *mm, int count
 		d->in_type = DRM_ROCKET_TYPE_INT8;
 		d->weight_type = DRM_ROCKET_TYPE_INT8;
 		d->out_type = DRM_ROCKET_TYPE_INT32;
+		if (be->o.split_decode && Mu <= NPU_HILO_MAX_M)
+			d->flags = DRM_ROCKET_MATMUL_SPLIT;
 		be->st.b_bytes += (uint64_t)pt->nlen * ch->kp;
 	}
 	for (uint32_t s = 0; s < ndesc; s += NPU_MAX_DESCS)

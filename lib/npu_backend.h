@@ -76,6 +76,13 @@ struct npu_backend_opts {
 	 */
 	bool pad_for_split;
 	/*
+	 * Decode-sized calls (at most NPU_HILO_MAX_M rows): ask the kernel to
+	 * spread every matmul over its cores (DRM_ROCKET_MATMUL_SPLIT) even
+	 * below its own split size, so that each core streams a share of the
+	 * weights. A kernel that lacks the flag refuses the call (-EINVAL).
+	 */
+	bool split_decode;
+	/*
 	 * Cores the kernel splits over (0: 3, RK3588). With M > 1 the backend
 	 * submits the row tiles of a big matmul as groups the kernel can
 	 * spread evenly (3 tiles as one descriptor, a 4th on its own) instead

@@ -10,6 +10,7 @@ TEST_PROGS += test_npu_fit
 LDLIBS += $(NPU_DRM_LIBS)
 $(BUILD)/obj/lib/npu_backend.o: CFLAGS += $(NPU_DRM_CFLAGS) -Ikernel/include/uapi
 $(BUILD)/obj/tests/test_npu_backend.o: CFLAGS += $(NPU_DRM_CFLAGS) -Ikernel/include/uapi
+$(BUILD)/obj/tests/test_npu_model.o: CFLAGS += $(NPU_DRM_CFLAGS) -Ikernel/include/uapi
 
 # Needs a device: run by the script (emulated device via LD_PRELOAD; SKIP without one).
 TEST_HELPERS += test_npu_backend test_npu_model

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <drm/rocket_accel.h>
+
 #include "model.h"
 #include "npu_model.h"
 #include "tap.h"
@@ -57,6 +59,13 @@ static int eval_two(struct model_ctx *c, const int32_t *ids, int n0, int n, floa
 	model_ctx_truncate(c, 0);
 	return model_eval(c, ids, n0, out, true, err, len) ||
 	       model_eval(c, ids + n0, n - n0, out + (size_t)n0 * V, true, err, len);
+}
+
+/* Descriptors submitted with DRM_ROCKET_MATMUL_SPLIT (npu_backend_opts.on_submit). */
+static void count_split(void *arg, const struct drm_rocket_matmul *mm, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++)
+		*(unsigned *)arg += !!(mm[i].flags & DRM_ROCKET_MATMUL_SPLIT);
 }
 
 static void test_model(const char *path)
@@ -162,6 +171,41 @@ static void test_model(const char *path)
 	/* the shared KV cache: both backends ran the same prefix, keep the context consistent */
 	model_ctx_truncate(c, 0);
 	c->backend = NULL;
+	{
+		/* DRM_ROCKET_MATMUL_SPLIT: decode steps spread over the cores, the same logits */
+		unsigned nsplit = 0;
+		struct npu_backend_opts osp = { .hadamard = 64, .tp = c->tp, .split_decode = true,
+						.on_submit = count_split, .on_submit_arg = &nsplit };
+		struct model_backend *be_split = npu_model_backend_new(m, &osp, NULL, NULL, NULL, err,
+								       sizeof(err));
+		struct model_ctx *cs = model_ctx_new(m, 128, 2, ops_isa_best(), err, sizeof(err));
+		const int steps = 8;
+		int done = 0, same = 1;
+
+		if (be_split && cs) {
+			c->backend = be;
+			cs->backend = be_split;
+			for (; done < steps; done++) {
+				float *la = a + (size_t)done * V, *lb = b + (size_t)done * V;
+
+				if (model_eval(c, ids + done, 1, la, false, err, sizeof(err)) ||
+				    model_eval(cs, ids + done, 1, lb, false, err, sizeof(err)))
+					break;
+				same &= !memcmp(la, lb, (size_t)V * sizeof(float));
+			}
+		}
+		ok(be_split && cs && done == steps && same && nsplit > 0,
+		   "%s: --npu-split-decode (DRM_ROCKET_MATMUL_SPLIT on %u descriptors), %d decode "
+		   "steps: logits bit-identical to one core a matmul%s%s", name, nsplit, done,
+		   done == steps ? "" : ": ", done == steps ? "" : err);
+		if (cs)
+			cs->backend = NULL;
+		model_ctx_free(cs);
+		if (be_split)
+			be_split->destroy(be_split);
+		model_ctx_truncate(c, 0);
+		c->backend = NULL;
+	}
 out:
 	if (c)
 		c->backend = NULL;

@@ -473,6 +473,11 @@ int main(int argc, char **argv)
 			dram.cap.jobs, dram_gbs);
 		fprintf(out, "  128-row matmul on %u cores: %.2fx the one-core fit's prediction\n",
 			par.cap.jobs, par_pred > 0 ? par.t_dev / par_pred : 0);
+		if (fit.byte_fitted && dram_gbs > 0)
+			fprintf(out, "  => %s\n", dram_gbs > 1.3e-9 / fit.s_byte ?
+				"the cores together stream more than one: run decode with "
+				"--npu-split-decode on" :
+				"one core streams about what all do: --npu-split-decode gains little");
 		fprintf(out, "CPU (%d threads):\n  in the SUBMIT_MATMUL ioctl:                             %8.1f us\n",
 			o.threads, ioctl_s * 1e6);
 		fprintf(out, "  quantise + pack:                                         %8.2f ns/activation\n",

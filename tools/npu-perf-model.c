@@ -538,6 +538,7 @@ struct result {
 };
 
 static bool g_hilo;
+static bool g_split;	/* --npu-split-decode on: DRM_ROCKET_MATMUL_SPLIT on decode calls */
 static bool g_no_pipe;	/* model prompt chunks without the CPU/NPU pipeline */
 
 static struct result model_share(const struct hw *hw, const struct shape *s, bool fuse, bool pad,
@@ -553,7 +554,7 @@ static struct result model_share(const struct hw *hw, const struct shape *s, boo
 				 int M, int pos0, double share)
 {
 	struct npu_backend_opts o = { .dry = true, .pad_for_split = pad, .on_submit = on_submit,
-				      .act_hilo = g_hilo };
+				      .act_hilo = g_hilo, .split_decode = g_split };
 	struct run r;
 	struct result res;
 
@@ -616,6 +617,10 @@ static int report_calibrated(struct hw *hw, double dma_core, const char *device,
 		       d.c.t_fixed * 1e3, (d.t_total - d.c.t_npu - d.c.t_fixed) * 1e3, P, p.tok_s,
 		       p.t_total * 1e3);
 	}
+	g_split = true;
+	printf("  decode with --npu-split-decode on (DRM_ROCKET_MATMUL_SPLIT): %.2f tok/s\n",
+	       model(hw, s, true, false, 1, ctx).tok_s);
+	g_split = false;
 	printf("  decode with a CPU row share (--npu-cpu-share):");
 	for (size_t i = 0; i < nsh; i++) {
 		double t = model_share(hw, s, true, false, 1, ctx, shares[i]).tok_s;
@@ -766,14 +771,18 @@ int main(int argc, char **argv)
 	       base.macs_per_cycle, base.dram / GB, base.t_ioctl * 1e6, base.t_job * 1e6,
 	       base.t_task * 1e6);
 
-	static const struct { const char *name; bool fuse, pad, hilo; } var[] = {
-		{ "separate Q/K/V, gate/up descriptors", false, false, false },
-		{ "fused QKV and gate+up weights (rosenblatt-gen --backend npu)", true, false, false },
-		{ "fused + decode rows padded to 4 for the core split", true, true, false },
-		{ "fused + a16 (hi/lo activation rows, --npu-a16)", true, false, true },
+	static const struct { const char *name; bool fuse, pad, hilo, split; } var[] = {
+		{ "separate Q/K/V, gate/up descriptors", false, false, false, false },
+		{ "fused QKV and gate+up weights (rosenblatt-gen --backend npu)", true, false, false,
+		  false },
+		{ "fused + decode matmuls over all cores (--npu-split-decode on)", true, false, false,
+		  true },
+		{ "fused + decode rows padded to 4 for the core split", true, true, false, false },
+		{ "fused + a16 (hi/lo activation rows, --npu-a16)", true, false, true, false },
 	};
 	for (size_t v = 0; v < sizeof(var) / sizeof(var[0]); v++) {
 		g_hilo = var[v].hilo;
+		g_split = var[v].split;
 		struct result d = model(&scen[0], s, var[v].fuse, var[v].pad, 1, ctx);
 		struct result p = model(&scen[0], s, var[v].fuse, var[v].pad, P, 0);
 
@@ -793,7 +802,7 @@ int main(int argc, char **argv)
 			       (d.t_total - d.c.t_npu - d.c.t_fixed) * 1e3, p.tok_s, p.t_total * 1e3,
 			       p.c.t_npu * 1e3);
 		}
-		if (var[v].fuse && !var[v].pad && !var[v].hilo) {
+		if (var[v].fuse && !var[v].pad && !var[v].hilo && !var[v].split) {
 			struct result p1;
 
 			g_no_pipe = true;
@@ -805,6 +814,7 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 	g_hilo = false;
+	g_split = false;
 	printf("sensitivity (fused variant, DMA limited by DRAM only, NPU %.0f MHz):\n  DRAM GB/s ",
 	       base.npu_hz / 1e6);
 	{

@@ -46,6 +46,7 @@ struct opts {
 	bool f32_act;
 	bool npu_a16;
 	float npu_cpu_share;
+	bool npu_split_decode;
 	int n_batch;		/* 0: per backend */
 	int lookup;		/* prompt-lookup draft tokens per step (0: off) */
 	struct sampler_params sp;
@@ -106,6 +107,12 @@ static void usage(FILE *f)
 "                           every weight's rows from the GGUF weights while the\n"
 "                           NPU computes the rest (fewer bytes per token; prompt\n"
 "                           chunks stay all-NPU; default 0)\n"
+"      --npu-split-decode on|off  on: decode steps spread every matmul over the\n"
+"                           NPU cores (DRM_ROCKET_MATMUL_SPLIT), each streaming a\n"
+"                           share of the weights, for when one core's DMA is\n"
+"                           below the DRAM's rate (make calibrate says); off:\n"
+"                           one core each below the kernel's own split size\n"
+"                           (default off; the emulator runs split jobs slowly)\n"
 "      --npu-cache FILE     packed int8 weights: read FILE when it matches the\n"
 "                           model and options (checksummed), else write it\n"
 "      --kernels ref|avx2|neon  CPU kernel set (default: best for this CPU)\n"
@@ -158,7 +165,7 @@ static bool parse_float(const char *s, float *out)
 static const char *const value_flags[] = {
 	"-m", "--model", "-p", "--prompt", "-f", "--file", "--prompt-ids", "-sys",
 	"--system-prompt", "--dump-logits", "--backend", "--kernels", "-n", "--n-predict",
-	"--npu-cache", "--npu-hadamard", "--npu-cpu-share",
+	"--npu-cache", "--npu-hadamard", "--npu-cpu-share", "--npu-split-decode",
 	"-c", "--ctx-size", "-b", "--batch-size", "-t", "--threads", "-s", "--seed", "--temp", "--top-k",
 	"--top-p", "--min-p", "--repeat-penalty", "--repeat-last-n", "--lookup",
 };
@@ -239,6 +246,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		else if (IS("--npu-hadamard"))
 			ok = parse_int(v, &o->npu_hadamard) && o->npu_hadamard >= 0 &&
 			     !(o->npu_hadamard & (o->npu_hadamard - 1)) && o->npu_hadamard <= 4096;
+		else if (IS("--npu-split-decode"))
+			ok = (o->npu_split_decode = !strcmp(v, "on")) || !strcmp(v, "off");
 		else if (IS("--npu-cpu-share"))
 			ok = parse_float(v, &o->npu_cpu_share) && o->npu_cpu_share >= 0 &&
 			     o->npu_cpu_share <= 0.9f;
@@ -839,7 +848,8 @@ int main(int argc, char **argv)
 	if (!strcmp(o.backend, "npu")) {
 		struct npu_backend_opts no = { .hadamard = (uint32_t)o.npu_hadamard, .tp = g.c->tp,
 					       .act_hilo = o.npu_a16,
-					       .cpu_share = o.npu_cpu_share };
+					       .cpu_share = o.npu_cpu_share,
+					       .split_decode = o.npu_split_decode };
 
 		g.be = npu_model_backend_new(g.m, &no, o.npu_cache, isatty(2) ? npu_progress : NULL,
 					     NULL, err, sizeof(err));
