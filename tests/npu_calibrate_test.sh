@@ -58,7 +58,7 @@ check "calibrated row-share sweep = the assumed one: $c_share" \
 	'[ -n "$c_share" ] && [ "$c_share" = "$b_share" ]' "$tmp/cal"
 
 # every flag is used: a worse unit time must lower the prediction
-figures() { grep -E "^  decode |--npu-cpu-share\)|^    1.00" "$1"; }
+figures() { grep -E "^  decode |--npu-cpu-share\)|^    none 1.00" "$1"; }
 for change in "--ioctl-us 400" "--job-us 300" "--task-us 100" "--wait-us 50" "--macs-per-cycle 64" \
 	"--dma-core 2" "--dram 5" "--cpu-quant-ns 50" "--cpu-unpack-ns 50" "--cpu-rows 1" "--npu-mhz 20"; do
 	# shellcheck disable=SC2086
