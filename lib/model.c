@@ -457,8 +457,15 @@ struct model_ctx *model_ctx_new_batch(const struct model *m, int n_ctx, int n_ba
 	c->hb2 = malloc(nb * cfg->n_ff * sizeof(float));
 	c->scores = malloc((size_t)threadpool_size(c->tp) * n_ctx * sizeof(float));
 	size_t qcols = wide > (size_t)cfg->n_ff ? wide : (size_t)cfg->n_ff;
-	size_t xq_bytes = ops_act8_bytes((int64_t)nb, (int64_t)(qcols + QK_K_COLS - 1) / QK_K_COLS * QK_K_COLS);
-	c->xq = malloc(xq_bytes);
+	size_t xq_k = ops_act8_bytes(GGML_TYPE_Q8_K, (int64_t)nb,
+				     (int64_t)((qcols + QK_K_COLS - 1) / QK_K_COLS * QK_K_COLS));
+	/* one input can feed a Q5_0 and a Q6_K matrix: room for both formats,
+	 * the Q8_1 rows (float fields) 64-byte aligned after the Q8_K ones */
+	size_t xq_q8_1 = (xq_k + 63) / 64 * 64;
+	size_t xq_bytes = xq_q8_1 + ops_act8_bytes(GGML_TYPE_Q8_1, (int64_t)nb, (int64_t)qcols);
+
+	c->xq = aligned_alloc(64, (xq_bytes + 63) / 64 * 64);
+	c->xq_q8_1 = xq_q8_1;
 	if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->xb2 || !c->q || !c->k ||
 	    !c->v || !c->att || !c->hb || !c->hb2 || !c->scores || !c->xq)
 		goto oom;
@@ -546,37 +553,47 @@ static void add_bias(float *y, const float *bias, int B, int n)
 }
 
 /*
- * y = W x for B rows. In act8 mode x is quantised to Q8_K once and reused
- * by the following matmuls on the same x (q/k/v, gate/up): callers set
+ * x's act8 rows in w's format (quantised on first use and reused by the
+ * following matmuls on the same x: q/k/v, gate/up): callers set
  * c->xq_src = NULL whenever they rewrite a matmul input.
  */
+static const void *act8_rows(struct model_ctx *c, const struct qmat *w, const float *x, int B)
+{
+	uint32_t fmt = ops_act8_format(w->type), bit = fmt == GGML_TYPE_Q8_K ? 1 : 2;
+	uint8_t *q = (uint8_t *)c->xq + (fmt == GGML_TYPE_Q8_K ? 0 : c->xq_q8_1);
+
+	if (c->xq_src != x) {
+		c->xq_made = 0;
+		c->xq_src = x;
+	}
+	if (!(c->xq_made & bit)) {
+		ops_quantize_act8(c->tp, c->isa, fmt, x, B, w->cols, q);
+		c->xq_made |= bit;
+	}
+	return q;
+}
+
+/* y = W x for B rows (act8: x's 8-bit rows for w's format, act8_rows) */
 static int mm(struct model_ctx *c, const struct qmat *w, const float *x, int B, float *y)
 {
 	if (c->ggml_act)
 		return ops_matmul_ggml_act(c->tp, c->isa, w, x, B, y);
-	if (c->act8 && ops_act8_type(w->type) && w->cols % QK_K_COLS == 0) {
-		if (c->xq_src != x) {
-			ops_quantize_act8(c->tp, c->isa, x, B, w->cols, c->xq);
-			c->xq_src = x;
-		}
-		return ops_matmul_act8(c->tp, c->isa, w, x, c->xq, B, y);
-	}
+	if (c->act8 && ops_act8_ok(w))
+		return ops_matmul_act8(c->tp, c->isa, w, x, act8_rows(c, w, x, B), B, y);
 	return ops_matmul(c->tp, c->isa, w, x, B, y);
 }
 
-/* n matmuls on the same x; in act8 mode in one pool job */
+/* n matmuls on the same x; in act8 mode in one pool job when they share a format */
 static int mm_n(struct model_ctx *c, int n, const struct qmat *const *w, const float *x, int B,
 		float *const *y)
 {
+	bool same = !c->ggml_act && c->act8;
 	int rc = 0;
 
-	if (!c->ggml_act && c->act8 && ops_act8_type(w[0]->type) && w[0]->cols % QK_K_COLS == 0) {
-		if (c->xq_src != x) {
-			ops_quantize_act8(c->tp, c->isa, x, B, w[0]->cols, c->xq);
-			c->xq_src = x;
-		}
-		return ops_matmul_act8_n(c->tp, c->isa, n, w, x, c->xq, B, y);
-	}
+	for (int k = 0; k < n && same; k++)
+		same = ops_act8_ok(w[k]) && ops_act8_format(w[k]->type) == ops_act8_format(w[0]->type);
+	if (same)
+		return ops_matmul_act8_n(c->tp, c->isa, n, w, x, act8_rows(c, w[0], x, B), B, y);
 	for (int k = 0; k < n; k++)
 		rc |= mm(c, w[k], x, B, y[k]);
 	return rc;

@@ -85,7 +85,9 @@ struct model_ctx {
 	bool act8;		/* Q8_K activations + integer dots for K-quant weights
 				 * (ops_matmul_act8; llama.cpp's numerics, faster);
 				 * false (default): f32 activations. ggml_act wins. */
-	void *xq;		/* act8: Q8_K rows of xq_src */
+	void *xq;		/* act8: xq_src's Q8_K rows, then (at xq_q8_1) its Q8_1 rows */
+	size_t xq_q8_1;		/* byte offset of the Q8_1 rows in xq */
+	uint32_t xq_made;	/* formats made from xq_src: bit 0 Q8_K, bit 1 Q8_1 */
 	const float *xq_src;	/* the buffer xq was made from, NULL: stale */
 	struct threadpool *tp;
 	float *k_cache;		/* [n_layer][n_ctx][n_head_kv * head_dim] */

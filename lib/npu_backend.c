@@ -1304,15 +1304,21 @@ static int cpu_rows(struct npu_backend *be, const struct npu_mm *mm, int count, 
 			out_of(&mm[i], w, sl->sub, &y, &bias, &ld);
 			if (be->dry || !y)
 				continue;
-			if (ops_act8_type(q->type) && q->cols % 256 == 0 && xq_src != mm[i].x) {
-				if (!grow(&be->xq, &be->xq_n, ops_act8_bytes(Mu, q->cols), 1))
+			/* Q8_K activations for K-quant rows only: the blocks of 32
+			 * keep f32 here, so the share stays closer to the f32 path
+			 * than the NPU's int8 (test_npu_model) */
+			bool k8 = ops_act8_ok(q) && ops_act8_format(q->type) == GGML_TYPE_Q8_K;
+
+			if (k8 && xq_src != mm[i].x) {
+				if (!grow(&be->xq, &be->xq_n, ops_act8_bytes(GGML_TYPE_Q8_K, Mu, q->cols), 1))
 					goto oom;
-				ops_quantize_act8(tp, be->isa, mm[i].x, Mu, q->cols, be->xq);
+				ops_quantize_act8(tp, be->isa, GGML_TYPE_Q8_K, mm[i].x, Mu, q->cols, be->xq);
 				xq_src = mm[i].x;
 			}
 			if (!grow((void **)&be->cy, &be->cy_n, Mu * n, sizeof(float)))
 				goto oom;
-			if (ops_matmul_act8(tp, be->isa, q, mm[i].x, be->xq, Mu, be->cy))
+			if (k8 ? ops_matmul_act8(tp, be->isa, q, mm[i].x, be->xq, Mu, be->cy) :
+				 ops_matmul(tp, be->isa, q, mm[i].x, Mu, be->cy))
 				goto oom;
 			for (uint32_t m = 0; m < Mu; m++)
 				for (size_t j = 0; j < n; j++)

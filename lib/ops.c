@@ -252,54 +252,195 @@ int ops_matmul(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
 	return j.failed ? -1 : 0;
 }
 
-/* ---- 8-bit activations for K-quants (see ops.h) --------------------------- */
+/* ---- 8-bit activations (see ops.h) ---------------------------------------- */
+
+uint32_t ops_act8_format(uint32_t weight_type)
+{
+	switch (weight_type) {
+	case GGML_TYPE_Q4_K: case GGML_TYPE_Q6_K:
+		return GGML_TYPE_Q8_K;
+	case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0:
+	case GGML_TYPE_Q5_1: case GGML_TYPE_Q8_0:
+		return GGML_TYPE_Q8_1;
+	default:
+		return GGML_TYPE_F32;
+	}
+}
 
 bool ops_act8_type(uint32_t weight_type)
 {
-	return weight_type == GGML_TYPE_Q4_K || weight_type == GGML_TYPE_Q6_K;
+	return ops_act8_format(weight_type) != GGML_TYPE_F32;
 }
 
-size_t ops_act8_bytes(int64_t M, int64_t cols)
+static int64_t act8_block(uint32_t fmt)
 {
-	return (size_t)M * (size_t)(cols / QK_K) * sizeof(struct block_q8_K);
+	return fmt == GGML_TYPE_Q8_K ? QK_K : QK8_0;
 }
 
-struct q8k_job {
+bool ops_act8_ok(const struct qmat *w)
+{
+	uint32_t fmt = ops_act8_format(w->type);
+
+	return fmt != GGML_TYPE_F32 && w->cols % act8_block(fmt) == 0;
+}
+
+size_t ops_act8_bytes(uint32_t fmt, int64_t M, int64_t cols)
+{
+	size_t bs = fmt == GGML_TYPE_Q8_K ? sizeof(struct block_q8_K) : sizeof(struct ops_block_q8_1);
+
+	return (size_t)M * (size_t)(cols / act8_block(fmt)) * bs;
+}
+
+/*
+ * ggml's quantize_row_q8_1_ref: quantize_row_q8_0_ref's d = amax / 127,
+ * x * (1 / d) rounded half away from zero (roundf), plus s.
+ */
+void ops_quantize_row_q8_1_ref(const float *x, struct ops_block_q8_1 *y, int64_t n)
+{
+	for (int64_t i = 0; i < n / QK8_0; i++) {
+		const float *v = x + i * QK8_0;
+		float amax = 0.0f;
+		int sum = 0;
+
+		for (int j = 0; j < QK8_0; j++) {
+			float a = fabsf(v[j]);
+
+			amax = amax > a ? amax : a;
+		}
+		const float d = amax / 127;
+		const float id = d ? 1.0f / d : 0.0f;
+
+		for (int j = 0; j < QK8_0; j++) {
+			y[i].qs[j] = (int8_t)roundf(v[j] * id);
+			sum += y[i].qs[j];
+		}
+		y[i].d = fp16_to_fp32(fp32_to_fp16(d));
+		y[i].s = fp16_to_fp32(fp32_to_fp16((float)sum * d));
+	}
+}
+
+struct act8_job {
 	const float *x;
 	int64_t M, cols;
-	struct block_q8_K *q;
-	void (*quantize)(const float *x, struct block_q8_K *y, int64_t n);
+	size_t row_bytes;	/* of one quantised row */
+	uint8_t *q;
+	void (*quantize)(const float *x, void *y, int64_t n);
 };
 
-static void q8k_worker(void *arg, int ith, int nth)
+static void act8_worker(void *arg, int ith, int nth)
 {
-	struct q8k_job *j = arg;
-	int64_t nb = j->cols / QK_K;
+	struct act8_job *j = arg;
 
 	for (int64_t m = ith; m < j->M; m += nth)
-		j->quantize(j->x + m * j->cols, j->q + m * nb, j->cols);
+		j->quantize(j->x + m * j->cols, j->q + (size_t)m * j->row_bytes, j->cols);
 }
 
-void ops_quantize_act8(struct threadpool *tp, enum ops_isa isa, const float *x, int64_t M,
-		       int64_t cols, void *q)
+typedef void (*quant_fn)(const float *x, void *y, int64_t n);
+
+void ops_quantize_act8(struct threadpool *tp, enum ops_isa isa, uint32_t fmt, const float *x,
+		       int64_t M, int64_t cols, void *q)
 {
-	struct q8k_job j = { .x = x, .M = M, .cols = cols, .q = q,
-			     .quantize = quantize_row_q8_K_ref };
+	bool k = fmt == GGML_TYPE_Q8_K;
+	struct act8_job j = { .x = x, .M = M, .cols = cols, .q = q,
+			      .row_bytes = ops_act8_bytes(fmt, 1, cols),
+			      .quantize = k ? (quant_fn)quantize_row_q8_K_ref :
+					  (quant_fn)ops_quantize_row_q8_1_ref };
 
 #if defined(__x86_64__)
 	if (isa == OPS_ISA_AVX2)
-		j.quantize = ops_quantize_row_q8_K_avx2;
+		j.quantize = k ? (quant_fn)ops_quantize_row_q8_K_avx2 :
+				 (quant_fn)ops_quantize_row_q8_1_avx2;
 #endif
 #if defined(__aarch64__)
 	if (isa == OPS_ISA_NEON)
-		j.quantize = ops_quantize_row_q8_K_neon;
+		j.quantize = k ? (quant_fn)ops_quantize_row_q8_K_neon :
+				 (quant_fn)ops_quantize_row_q8_1_neon;
 #endif
 	(void)isa;
 
 	if (M > 1)
-		threadpool_run(tp, q8k_worker, &j);
+		threadpool_run(tp, act8_worker, &j);
 	else
-		q8k_worker(&j, 0, 1);
+		act8_worker(&j, 0, 1);
+}
+
+/*
+ * Reference integer dot of a row of 32-element blocks against Q8_1 rows,
+ * as ggml's generic ggml_vec_dot_q4_0_q8_0 .. _q5_1_q8_1 and _q8_0_q8_0:
+ * per block the exact integer sum of q_w * q_x, scaled by d_w * d_x, plus
+ * m_w * s_x for the types with a min. The weights as integers: Q4_0
+ * nibble - 8, Q5_0 (nibble | high bit << 4) - 16, Q8_0 qs, Q4_1 nibble,
+ * Q5_1 nibble | high bit << 4.
+ */
+static float dot_q32_q8_1_ref(uint32_t type, const uint8_t *row, const struct ops_block_q8_1 *y,
+			      int64_t nb)
+{
+	float sum = 0.0f;
+
+	for (int64_t b = 0; b < nb; b++) {
+		int q[QK8_0];
+		uint16_t dh, mh = 0;
+		const uint8_t *qs = NULL;
+		uint32_t qh = 0;
+		int32_t isum = 0;
+
+		switch (type) {
+		case GGML_TYPE_Q4_0: {
+			const struct block_q4_0 *x = (const struct block_q4_0 *)row + b;
+
+			dh = x->d;
+			qs = x->qs;
+			break;
+		}
+		case GGML_TYPE_Q4_1: {
+			const struct block_q4_1 *x = (const struct block_q4_1 *)row + b;
+
+			dh = x->d;
+			mh = x->m;
+			qs = x->qs;
+			break;
+		}
+		case GGML_TYPE_Q5_0: {
+			const struct block_q5_0 *x = (const struct block_q5_0 *)row + b;
+
+			dh = x->d;
+			qs = x->qs;
+			memcpy(&qh, x->qh, 4);
+			break;
+		}
+		case GGML_TYPE_Q5_1: {
+			const struct block_q5_1 *x = (const struct block_q5_1 *)row + b;
+
+			dh = x->d;
+			mh = x->m;
+			qs = x->qs;
+			memcpy(&qh, x->qh, 4);
+			break;
+		}
+		default: {	/* Q8_0 */
+			const struct block_q8_0 *x = (const struct block_q8_0 *)row + b;
+
+			dh = x->d;
+			for (int k = 0; k < QK8_0; k++)
+				q[k] = x->qs[k];
+			break;
+		}
+		}
+		if (qs) {
+			int off = type == GGML_TYPE_Q4_0 ? 8 : type == GGML_TYPE_Q5_0 ? 16 : 0;
+
+			for (int k = 0; k < QK8_0 / 2; k++) {
+				q[k] = (qs[k] & 0x0f) + (int)(((qh >> k) & 1) << 4) - off;
+				q[k + 16] = (qs[k] >> 4) + (int)(((qh >> (k + 16)) & 1) << 4) - off;
+			}
+		}
+		for (int k = 0; k < QK8_0; k++)
+			isum += q[k] * y[b].qs[k];
+		sum += fp16_to_fp32(dh) * y[b].d * (float)isum;
+		if (type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1)
+			sum += fp16_to_fp32(mh) * y[b].s;
+	}
+	return sum;
 }
 
 /*
@@ -367,6 +508,14 @@ void ops_rowdot8_ref(const void *rows, size_t row_bytes, int64_t n, uint32_t typ
 	int64_t nb = cols / QK_K;
 	const struct block_q8_K *a = q8;
 
+	if (ops_act8_format(type) == GGML_TYPE_Q8_1) {
+		for (int64_t r = 0; r < n; r++)
+			for (int64_t m = 0; m < M; m++)
+				y[m * y_stride + r] = dot_q32_q8_1_ref(type, (const uint8_t *)rows + (size_t)r * row_bytes,
+								       (const struct ops_block_q8_1 *)q8 + m * (cols / QK8_0),
+								       cols / QK8_0);
+		return;
+	}
 	for (int64_t r = 0; r < n; r++) {
 		const void *row = (const uint8_t *)rows + (size_t)r * row_bytes;
 
@@ -454,15 +603,22 @@ int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const stru
 {
 	struct matmul8_job j = { .n = n, .q = q, .M = M, .rowdot = ops_rowdot8_ref };
 	bool all8 = n <= MATMUL8_MAX;
+	uint32_t fmt = GGML_TYPE_F32;
 
+	for (int k = 0; k < n; k++) {
+		if (!ops_act8_ok(w[k]))
+			continue;
+		if (fmt != GGML_TYPE_F32 && ops_act8_format(w[k]->type) != fmt)
+			return -1;	/* q is in one format only */
+		fmt = ops_act8_format(w[k]->type);
+	}
 	for (int k = 0; k < n && all8; k++)
-		all8 = ops_act8_type(w[k]->type) && w[k]->cols % QK_K == 0 && w[k]->cols == w[0]->cols;
+		all8 = ops_act8_ok(w[k]) && w[k]->cols == w[0]->cols;
 	if (!all8) {
 		int rc = 0;
 
 		for (int k = 0; k < n; k++)
-			rc |= ops_act8_type(w[k]->type) && w[k]->cols % QK_K == 0 ?
-			      ops_matmul_act8(tp, isa, w[k], x, q, M, y[k]) :
+			rc |= ops_act8_ok(w[k]) ? ops_matmul_act8_n(tp, isa, 1, &w[k], x, q, M, &y[k]) :
 			      ops_matmul(tp, isa, w[k], x, M, y[k]);
 		return rc ? -1 : 0;
 	}
@@ -490,7 +646,7 @@ int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const stru
 int ops_matmul_act8(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
 		    const float *x, const void *q, int64_t M, float *y)
 {
-	if (!ops_act8_type(w->type) || w->cols % QK_K)
+	if (!ops_act8_ok(w))
 		return ops_matmul(tp, isa, w, x, M, y);
 	return ops_matmul_act8_n(tp, isa, 1, &w, x, q, M, &y);
 }

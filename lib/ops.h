@@ -100,30 +100,56 @@ int ops_matmul_ggml_act(struct threadpool *tp, enum ops_isa isa, const struct qm
 			const float *x, int64_t M, float *y);
 
 /*
- * 8-bit activations ("act8", llama.cpp's numerics and speed for K-quants):
- * for Q4_K and Q6_K weights the activation rows are quantised to Q8_K
- * (ggml's quantize_row_q8_K_ref) once and the dots run in integers, as
- * ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K do; every other weight type keeps
- * f32 activations (ops_matmul). The result equals
- * ops_matmul_ggml_act() up to float summation order.
+ * 8-bit activations ("act8", llama.cpp's numerics and speed): the
+ * activation rows are quantised once per input and the dots run in
+ * integers, as ggml's vec_dot kernels do. The format depends on the
+ * weight type (ops_act8_format): Q4_K and Q6_K meet Q8_K rows (ggml's
+ * quantize_row_q8_K_ref; ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K), the blocks
+ * of 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) meet struct ops_block_q8_1 rows
+ * (quantize_row_q8_0_ref's d and qs; ggml_vec_dot_q5_0_q8_0 etc.); every
+ * other weight type keeps f32 activations (ops_matmul). The K-quant result
+ * equals ops_matmul_ggml_act() up to float summation order; for the blocks
+ * of 32 ggml's x86 build rounds x by 127/amax with ties to even, we by 1/d
+ * with ties away (its generic and our reference quantiser), so a rare
+ * element on a rounding boundary differs by one step.
  */
+
+/* ggml's block_q8_1 values: x = d * qs; s = fp16(d * sum(qs)) with d
+ * before its f16 rounding (the min term of Q4_1/Q5_1: m_w * s). d and s
+ * are f16 values stored as floats, so the kernels need no conversion per
+ * block and activation row. */
+struct ops_block_q8_1 {
+	float d, s;
+	int8_t qs[32];		/* in [-127, 127] */
+};
+_Static_assert(sizeof(struct ops_block_q8_1) == 40, "ops_block_q8_1 size");
+
+/* GGML_TYPE_Q8_K, GGML_TYPE_Q8_1 (struct ops_block_q8_1) or GGML_TYPE_F32 (none) */
+uint32_t ops_act8_format(uint32_t weight_type);
 bool ops_act8_type(uint32_t weight_type);
-/* Bytes of Q8_K rows for M x cols activations (cols a multiple of 256). */
-size_t ops_act8_bytes(int64_t M, int64_t cols);
-/* x (M rows of cols) -> Q8_K rows in q; rows split over the pool. Every
- * ISA gives quantize_row_q8_K_ref's bytes (for finite x). */
-void ops_quantize_act8(struct threadpool *tp, enum ops_isa isa, const float *x, int64_t M,
-		       int64_t cols, void *q);
+/* w has an act8 format and whole blocks of it per row (Q8_K: cols % 256) */
+bool ops_act8_ok(const struct qmat *w);
+/* Bytes of M x cols activations in format fmt (whole blocks of cols). */
+size_t ops_act8_bytes(uint32_t fmt, int64_t M, int64_t cols);
+/* x (M rows of cols) -> fmt rows in q; rows split over the pool. Every ISA
+ * gives the reference's bytes (quantize_row_q8_K_ref, or
+ * ops_quantize_row_q8_1_ref) for finite x. */
+void ops_quantize_act8(struct threadpool *tp, enum ops_isa isa, uint32_t fmt, const float *x,
+		       int64_t M, int64_t cols, void *q);
+/* the reference Q8_1 rows: quantize_row_q8_0_ref's d and qs, and s */
+void ops_quantize_row_q8_1_ref(const float *x, struct ops_block_q8_1 *y, int64_t n);
 /*
- * y = W x as ops_matmul, with q = x quantised by ops_quantize_act8 for K-quant
- * weights (q is ignored, may be NULL, for the other types).
+ * y = W x as ops_matmul, with q = x quantised by ops_quantize_act8 in
+ * ops_act8_format(w->type) when ops_act8_ok(w) (q is ignored, may be
+ * NULL, for the other matrices).
  */
 int ops_matmul_act8(struct threadpool *tp, enum ops_isa isa, const struct qmat *w,
 		    const float *x, const void *q, int64_t M, float *y);
 /*
  * n (<= 4) matrices of the same width on the same x in one pool job
  * (y[k] = w[k] x; q/k/v, gate/up): one thread wake-up instead of n.
- * Falls back to one call each when a matrix is not a K-quant.
+ * Falls back to one call each when a matrix is not ops_act8_ok. Every
+ * act8 matrix must share q's format (-1 otherwise).
  */
 int ops_matmul_act8_n(struct threadpool *tp, enum ops_isa isa, int n, const struct qmat *const *w,
 		      const float *x, const void *q, int64_t M, float *const *y);
@@ -171,9 +197,11 @@ typedef void (*ops_rowdot_fn)(const void *row, uint32_t type, int64_t cols,
 			      float *scratch);
 void ops_rowdot_ref(const void *row, uint32_t type, int64_t cols, const float *x,
 		    int64_t M, float *y, int64_t y_stride, float *scratch);
-/* Row-dot kernels against Q8_K activation rows (K-quant weights only):
- * n weight rows of row_bytes from rows; q8 holds M rows of cols / 256
- * blocks; y[m * y_stride + r] for weight row r < n. */
+/* Row-dot kernels against act8 rows (ops_act8_format(type)): n weight
+ * rows of row_bytes from rows; q8 holds M rows of cols / 256 Q8_K blocks
+ * or cols / 32 ops_block_q8_1; y[m * y_stride + r] for weight row r < n.
+ * The SIMD ones give the reference's integer sums per block exactly (the
+ * float sums of the scaled blocks in another order). */
 typedef void (*ops_rowdot8_fn)(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
 			       int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride);
 void ops_rowdot8_ref(const void *rows, size_t row_bytes, int64_t n, uint32_t type, int64_t cols,
@@ -191,6 +219,7 @@ bool ops_avx2_vnni(void);
 bool ops_avx2_set_vnni(bool on);
 void ops_axpy_f32_avx2(float *y, float a, const float *x, int n);
 void ops_quantize_row_q8_K_avx2(const float *x, struct block_q8_K *y, int64_t n);
+void ops_quantize_row_q8_1_avx2(const float *x, struct ops_block_q8_1 *y, int64_t n);
 /* npu_quantize_row() and npu_hadamard() (hb >= 8) of lib/npu_backend.h, bit for bit */
 float ops_quantize_i8_row_avx2(const float *x, int64_t K, int8_t *q);
 void ops_hadamard_avx2(float *x, int64_t n, uint32_t hb);
@@ -210,6 +239,7 @@ float ops_dot_f32_neon(const float *a, const float *b, int n);
 void ops_axpy_f32_neon(float *y, float a, const float *x, int n);
 /* the same contracts as the _avx2 ones above */
 void ops_quantize_row_q8_K_neon(const float *x, struct block_q8_K *y, int64_t n);
+void ops_quantize_row_q8_1_neon(const float *x, struct ops_block_q8_1 *y, int64_t n);
 float ops_quantize_i8_row_neon(const float *x, int64_t K, int8_t *q);
 void ops_hadamard_neon(float *x, int64_t n, uint32_t hb);
 void ops_swiglu_neon(float *a, const float *b, int n);

@@ -6,7 +6,8 @@
  * in registers and dotted in one pass; F32 rows are used in place; other
  * types go through the scalar dequantiser into a scratch row. The dots
  * run 4 activation rows per pass so each weight vector is loaded once per
- * 4 tokens.
+ * 4 tokens. The act8 kernels (ops_rowdot8_avx2) dot Q4_K/Q6_K rows with
+ * Q8_K activations and the blocks of 32 with Q8_1 ones in integers.
  */
 #include "ops.h"
 
@@ -677,9 +678,16 @@ bool ops_avx2_set_vnni(bool on)
 	return vnni_state;
 }
 
+static void rowdot8_q32_avx2(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
+			     int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride);
+
 AVX2 void ops_rowdot8_avx2(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
 			   int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride)
 {
+	if (ops_act8_format(type) == GGML_TYPE_Q8_1) {
+		rowdot8_q32_avx2(rows, row_bytes, n, type, cols, q8, M, y, y_stride);
+		return;
+	}
 	const struct block_q8_K *a = q8;
 	int64_t nb = cols / QK_K;
 	bool q4 = type == GGML_TYPE_Q4_K, v = use_vnni();
@@ -723,6 +731,203 @@ AVX2 void ops_rowdot8_avx2(const void *rows, size_t row_bytes, int64_t n, uint32
 			for (int64_t r = r0; r < r1; r++)
 				f1((const uint8_t *)rows + (size_t)r * row_bytes, a + m * nb, nb,
 				   &y[m * y_stride + r]);
+	}
+}
+
+/* ---- act8 for the blocks of 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) ------------- */
+
+/* byte j = 0xff where bit j of the 32 bits is set (Q5 high bits) */
+static AVX2 INLINE __m256i bits_to_bytes(uint32_t bits)
+{
+	const __m256i shuf = _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202,
+						0x0303030303030303);
+	const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+	__m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), shuf);
+
+	return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
+}
+
+/* the 32 nibbles of qs in element order: low nibbles, then high */
+static AVX2 INLINE __m256i nibbles32(const uint8_t *qs)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0x0f);
+
+	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m));
+}
+
+/*
+ * Block b of a row as 32 integer weights (dot_q32_q8_1_ref's), its d and
+ * (Q4_1, Q5_1) min. Signed for Q4_0/Q5_0/Q8_0, unsigned (0..31) for the
+ * types with a min. type is a constant after inlining.
+ */
+static AVX2 INLINE __m256i q32_block(uint32_t type, const uint8_t *row, int64_t b, float *d,
+				     float *mn)
+{
+	uint32_t qh;
+
+	switch (type) {
+	case GGML_TYPE_Q4_0: {
+		const struct block_q4_0 *x = (const struct block_q4_0 *)row + b;
+
+		*d = h2f(x->d);
+		return _mm256_sub_epi8(nibbles32(x->qs), _mm256_set1_epi8(8));
+	}
+	case GGML_TYPE_Q4_1: {
+		const struct block_q4_1 *x = (const struct block_q4_1 *)row + b;
+
+		*d = h2f(x->d);
+		*mn = h2f(x->m);
+		return nibbles32(x->qs);
+	}
+	case GGML_TYPE_Q5_0: {
+		const struct block_q5_0 *x = (const struct block_q5_0 *)row + b;
+
+		*d = h2f(x->d);
+		memcpy(&qh, x->qh, 4);
+		/* q - 16: the nibble with 0xf0 where the high bit is clear
+		 * (= nibble - 16 as int8), the nibble alone where it is set */
+		return _mm256_or_si256(nibbles32(x->qs),
+				       _mm256_andnot_si256(bits_to_bytes(qh), _mm256_set1_epi8((char)0xf0)));
+	}
+	case GGML_TYPE_Q5_1: {
+		const struct block_q5_1 *x = (const struct block_q5_1 *)row + b;
+
+		*d = h2f(x->d);
+		*mn = h2f(x->m);
+		memcpy(&qh, x->qh, 4);
+		return _mm256_or_si256(nibbles32(x->qs),
+				       _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
+	}
+	default: {	/* Q8_0 */
+		const struct block_q8_0 *x = (const struct block_q8_0 *)row + b;
+
+		*d = h2f(x->d);
+		return _mm256_loadu_si256((const __m256i *)x->qs);
+	}
+	}
+}
+
+/*
+ * One weight row against nm (<= 4) Q8_1 rows of nb blocks (the next one
+ * nb blocks further): each block is unpacked once for the nm rows. Per
+ * activation row two float accumulators (even and odd blocks, so the FMA
+ * latency chain is half as long) and a scalar min sum, in the same order
+ * for every nm, so a token's result does not depend on its batch.
+ * Signed weights go through maddubs as |w| * sign(x, w); no pair sum
+ * saturates: |w| <= 128, |x| <= 127.
+ */
+/* the 8 int32 sums of 4 u8 x s8 products: vpdpbusd (AVX512-VNNI + VL), or
+ * vpmaddubsw (no pair saturates, see q32_q8_1) and vpmaddwd by ones */
+static AVX2 INLINE __m256i q32_dot(__m256i u, __m256i s, bool vnni)
+{
+	if (vnni) {
+		__m256i acc = _mm256_setzero_si256();
+
+		__asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
+		return acc;
+	}
+	return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+static AVX2 INLINE void q32_step(uint32_t type, const uint8_t *row, const struct ops_block_q8_1 *y,
+				 int64_t nb, int64_t b, int nm, __m256 *acc, float *summ, bool vnni)
+{
+	const bool has_min = type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1;
+	float d, mn = 0.0f;
+	__m256i w = q32_block(type, row, b, &d, &mn), u = w;
+
+	if (!has_min)
+		u = _mm256_sign_epi8(w, w);	/* |w| */
+	UNROLL for (int m = 0; m < nm; m++) {
+		const struct ops_block_q8_1 *a = &y[m * nb + b];
+		__m256i xv = _mm256_loadu_si256((const __m256i *)a->qs);
+
+		if (!has_min)
+			xv = _mm256_sign_epi8(xv, w);
+		__m256i p = q32_dot(u, xv, vnni);
+
+		acc[m] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(p), acc[m]);
+		if (has_min)
+			summ[m] += mn * a->s;
+	}
+}
+
+/*
+ * One weight row against nm (<= 4) Q8_1 rows of nb blocks (the next one
+ * nb blocks further): each block is unpacked once for the nm rows. Per
+ * activation row two float accumulators (even and odd blocks, so the FMA
+ * latency chain is half as long; two named arrays, as an index by b & 1
+ * would keep them in memory) and a scalar min sum, in the same order for
+ * every nm, so a token's result does not depend on its batch. Signed
+ * weights go through maddubs as |w| * sign(x, w); no pair sum saturates:
+ * |w| <= 128, |x| <= 127.
+ */
+static AVX2 INLINE void q32_q8_1(uint32_t type, const uint8_t *row, const struct ops_block_q8_1 *y,
+				 int64_t nb, int nm, float *out, bool vnni)
+{
+	__m256 acc0[4], acc1[4];
+	float summ[4] = { 0 };
+	int64_t b = 0;
+
+	UNROLL for (int m = 0; m < nm; m++)
+		acc0[m] = acc1[m] = _mm256_setzero_ps();
+	for (; b + 2 <= nb; b += 2) {
+		q32_step(type, row, y, nb, b, nm, acc0, summ, vnni);
+		q32_step(type, row, y, nb, b + 1, nm, acc1, summ, vnni);
+	}
+	if (b < nb)
+		q32_step(type, row, y, nb, b, nm, acc0, summ, vnni);
+	UNROLL for (int m = 0; m < nm; m++)
+		out[m] = hsum(_mm256_add_ps(acc0[m], acc1[m])) + summ[m];
+}
+
+#define Q32(name, T) \
+	static AVX2 void q32_##name##_1(const uint8_t *r, const struct ops_block_q8_1 *y, int64_t nb, \
+					float *o) { q32_q8_1(T, r, y, nb, 1, o, false); } \
+	static AVX2 void q32_##name##_4(const uint8_t *r, const struct ops_block_q8_1 *y, int64_t nb, \
+					float *o) { q32_q8_1(T, r, y, nb, 4, o, false); } \
+	static AVX512V void q32v_##name##_1(const uint8_t *r, const struct ops_block_q8_1 *y, \
+					    int64_t nb, float *o) { q32_q8_1(T, r, y, nb, 1, o, true); } \
+	static AVX512V void q32v_##name##_4(const uint8_t *r, const struct ops_block_q8_1 *y, \
+					    int64_t nb, float *o) { q32_q8_1(T, r, y, nb, 4, o, true); }
+Q32(q4_0, GGML_TYPE_Q4_0)
+Q32(q4_1, GGML_TYPE_Q4_1)
+Q32(q5_0, GGML_TYPE_Q5_0)
+Q32(q5_1, GGML_TYPE_Q5_1)
+Q32(q8_0, GGML_TYPE_Q8_0)
+#undef Q32
+
+typedef void (*q32_fn)(const uint8_t *r, const struct ops_block_q8_1 *y, int64_t nb, float *o);
+
+static void rowdot8_q32_avx2(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
+			     int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride)
+{
+	const struct ops_block_q8_1 *a = q8;
+	int64_t nb = cols / QK8_0;
+	q32_fn f1, f4;
+
+	bool v = use_vnni();
+
+	switch (type) {
+	case GGML_TYPE_Q4_0: f1 = v ? q32v_q4_0_1 : q32_q4_0_1; f4 = v ? q32v_q4_0_4 : q32_q4_0_4; break;
+	case GGML_TYPE_Q4_1: f1 = v ? q32v_q4_1_1 : q32_q4_1_1; f4 = v ? q32v_q4_1_4 : q32_q4_1_4; break;
+	case GGML_TYPE_Q5_0: f1 = v ? q32v_q5_0_1 : q32_q5_0_1; f4 = v ? q32v_q5_0_4 : q32_q5_0_4; break;
+	case GGML_TYPE_Q5_1: f1 = v ? q32v_q5_1_1 : q32_q5_1_1; f4 = v ? q32v_q5_1_4 : q32_q5_1_4; break;
+	default: f1 = v ? q32v_q8_0_1 : q32_q8_0_1; f4 = v ? q32v_q8_0_4 : q32_q8_0_4; break;
+	}
+	for (int64_t r = 0; r < n; r++) {
+		const uint8_t *row = (const uint8_t *)rows + (size_t)r * row_bytes;
+		int64_t m = 0;
+
+		for (; m + 4 <= M; m += 4) {
+			float out[4];
+
+			f4(row, a + m * nb, nb, out);
+			for (int k = 0; k < 4; k++)
+				y[(m + k) * y_stride + r] = out[k];
+		}
+		for (; m < M; m++)
+			f1(row, a + m * nb, nb, &y[m * y_stride + r]);
 	}
 }
 
@@ -1021,6 +1226,47 @@ static inline AVX2 __m256i pack_i32x32_i8(__m256i q0, __m256i q1, __m256i q2, __
 	__m256i q8 = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
 
 	return _mm256_permutevar8x32_epi32(q8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/*
+ * ops_quantize_row_q8_1_ref, the same bytes: amax, d = amax / 127 and
+ * id = 1 / d in scalar as there; roundf (ties away from zero) as
+ * trunc(v) + (|v - trunc(v)| >= 0.5 ? sign(v) : 0), v - trunc(v) being exact.
+ */
+AVX2 void ops_quantize_row_q8_1_avx2(const float *x, struct ops_block_q8_1 *y, int64_t n)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+
+	for (int64_t i = 0; i < n / QK8_0; i++) {
+		const float *v = x + i * QK8_0;
+		__m256 xs[4], am = _mm256_setzero_ps();
+		__m256i r[4];
+
+		for (int k = 0; k < 4; k++) {
+			xs[k] = _mm256_loadu_ps(v + 8 * k);
+			am = _mm256_max_ps(_mm256_andnot_ps(sign, xs[k]), am);
+		}
+		const float amax = hmax(am), d = amax / 127, id = d ? 1.0f / d : 0.0f;
+		__m256i sum = _mm256_setzero_si256();
+
+		for (int k = 0; k < 4; k++) {
+			__m256 p = _mm256_mul_ps(xs[k], _mm256_set1_ps(id));
+			__m256 t = _mm256_round_ps(p, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+			__m256 f = _mm256_andnot_ps(sign, _mm256_sub_ps(p, t));
+			__m256 step = _mm256_or_ps(_mm256_and_ps(sign, p), one);	/* +-1 */
+
+			t = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(f, half, _CMP_GE_OQ), step));
+			r[k] = _mm256_cvttps_epi32(t);
+			sum = _mm256_add_epi32(sum, r[k]);
+		}
+		_mm256_storeu_si256((__m256i *)y[i].qs, pack_i32x32_i8(r[0], r[1], r[2], r[3]));
+		__m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+
+		s4 = _mm_hadd_epi32(s4, s4);
+		s4 = _mm_hadd_epi32(s4, s4);
+		y[i].d = h2f(fp32_to_fp16(d));
+		y[i].s = h2f(fp32_to_fp16((float)_mm_cvtsi128_si32(s4) * d));
+	}
 }
 
 /*

@@ -4,8 +4,9 @@
  * Q8_0/Q4_0/Q4_1/F16 blocks are widened in registers and dotted in one
  * pass, as in ops_avx2.c; F32 rows are used in place; other types are
  * dequantised by lib/quant.c into a scratch row, then dotted with FMA.
- * Q4_K/Q6_K rows against Q8_K activations (act8) dot in int8 with sdot
- * where the CPU has it (vmull_s8 otherwise). Also the serial helpers of
+ * Q4_K/Q6_K rows against Q8_K activations and the blocks of 32 against
+ * Q8_1 ones (act8) dot in int8 with sdot where the CPU has it (vmull_s8
+ * otherwise). Also the serial helpers of
  * the forward pass and the NPU backend (Q8_K and int8 row quantisers,
  * Hadamard rotation, SwiGLU), equal to their scalar references as the AVX2
  * ones are.
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "fp16.h"
 #include "ggml_types.h"
 #include "ops.h"
 #include "quant.h"
@@ -220,6 +222,37 @@ void ops_quantize_row_q8_K_neon(const float *x, struct block_q8_K *y, int64_t n)
 			y[i].bsums[j / 16] = vaddlvq_s8(q8);
 		}
 		y[i].d = 1 / iscale;
+	}
+}
+
+/*
+ * ops_quantize_row_q8_1_ref, the same bytes: d and id in scalar as there;
+ * vcvtaq rounds to nearest with ties away from zero, as roundf.
+ */
+void ops_quantize_row_q8_1_neon(const float *x, struct ops_block_q8_1 *y, int64_t n)
+{
+	for (int64_t i = 0; i < n / QK8_0; i++, x += QK8_0) {
+		float32x4_t am = vdupq_n_f32(0);
+
+		for (int j = 0; j < QK8_0; j += 4)
+			am = vmaxq_f32(am, vabsq_f32(vld1q_f32(x + j)));
+		const float amax = vmaxvq_f32(am), d = amax / 127, id = d ? 1.0f / d : 0.0f;
+		int32_t sum = 0;
+
+		for (int j = 0; j < QK8_0; j += 16) {
+			int32x4_t q0 = vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j), id));
+			int32x4_t q1 = vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4), id));
+			int32x4_t q2 = vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 8), id));
+			int32x4_t q3 = vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 12), id));
+			int16x8_t h0 = vcombine_s16(vqmovn_s32(q0), vqmovn_s32(q1));
+			int16x8_t h1 = vcombine_s16(vqmovn_s32(q2), vqmovn_s32(q3));
+			int8x16_t q8 = vcombine_s8(vqmovn_s16(h0), vqmovn_s16(h1));
+
+			vst1q_s8(y[i].qs + j, q8);
+			sum += vaddlvq_s8(q8);
+		}
+		y[i].d = fp16_to_fp32(fp32_to_fp16(d));
+		y[i].s = fp16_to_fp32(fp32_to_fp16((float)sum * d));
 	}
 }
 
@@ -554,17 +587,189 @@ rowdot8(const void *rows, size_t row_bytes, int64_t n, uint32_t type, int64_t co
 	}
 }
 
+/* ---- act8 for the blocks of 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) ------------- */
+
+/* byte j = 0xff where bit j of the 16 bits is set (Q5 high bits) */
+static inline uint8x16_t bits16_to_bytes(uint32_t bits)
+{
+	static const uint8_t bit[16] = { 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128 };
+	uint8x16_t v = vcombine_u8(vdup_n_u8((uint8_t)bits), vdup_n_u8((uint8_t)(bits >> 8)));
+
+	return vtstq_u8(v, vld1q_u8(bit));
+}
+
+/*
+ * Block b of a row as 2 x 16 integer weights (dot_q32_q8_1_ref's: the
+ * types with a min are 0..31, the others signed, all fit int8), its d and
+ * min. type is a constant after inlining.
+ */
+static inline __attribute__((always_inline)) void
+q32_block(uint32_t type, const uint8_t *row, int64_t b, int8x16_t w[2], float *d, float *mn)
+{
+	const uint8x16_t m4 = vdupq_n_u8(0x0f);
+	const uint8_t *qs;
+	uint32_t qh = 0;
+
+	switch (type) {
+	case GGML_TYPE_Q4_0: {
+		const struct block_q4_0 *x = (const struct block_q4_0 *)row + b;
+
+		*d = h2f(x->d);
+		qs = x->qs;
+		break;
+	}
+	case GGML_TYPE_Q4_1: {
+		const struct block_q4_1 *x = (const struct block_q4_1 *)row + b;
+
+		*d = h2f(x->d);
+		*mn = h2f(x->m);
+		qs = x->qs;
+		break;
+	}
+	case GGML_TYPE_Q5_0: {
+		const struct block_q5_0 *x = (const struct block_q5_0 *)row + b;
+
+		*d = h2f(x->d);
+		qs = x->qs;
+		memcpy(&qh, x->qh, 4);
+		break;
+	}
+	case GGML_TYPE_Q5_1: {
+		const struct block_q5_1 *x = (const struct block_q5_1 *)row + b;
+
+		*d = h2f(x->d);
+		*mn = h2f(x->m);
+		qs = x->qs;
+		memcpy(&qh, x->qh, 4);
+		break;
+	}
+	default: {	/* Q8_0 */
+		const struct block_q8_0 *x = (const struct block_q8_0 *)row + b;
+
+		*d = h2f(x->d);
+		w[0] = vld1q_s8(x->qs);
+		w[1] = vld1q_s8(x->qs + 16);
+		return;
+	}
+	}
+	uint8x16_t v = vld1q_u8(qs), lo = vandq_u8(v, m4), hi = vshrq_n_u8(v, 4);
+
+	if (type == GGML_TYPE_Q5_0 || type == GGML_TYPE_Q5_1) {
+		uint8x16_t h0 = bits16_to_bytes(qh), h1 = bits16_to_bytes(qh >> 16);
+
+		if (type == GGML_TYPE_Q5_0) {	/* q - 16: 0xf0 where the bit is clear */
+			lo = vorrq_u8(lo, vbicq_u8(vdupq_n_u8(0xf0), h0));
+			hi = vorrq_u8(hi, vbicq_u8(vdupq_n_u8(0xf0), h1));
+		} else {
+			lo = vorrq_u8(lo, vandq_u8(h0, vdupq_n_u8(0x10)));
+			hi = vorrq_u8(hi, vandq_u8(h1, vdupq_n_u8(0x10)));
+		}
+	}
+	w[0] = vreinterpretq_s8_u8(lo);
+	w[1] = vreinterpretq_s8_u8(hi);
+	if (type == GGML_TYPE_Q4_0) {
+		w[0] = vsubq_s8(w[0], vdupq_n_s8(8));
+		w[1] = vsubq_s8(w[1], vdupq_n_s8(8));
+	}
+}
+
+/* One weight row against nm (<= 4) Q8_1 rows: each block unpacked once;
+ * per activation row one float vector accumulator and a scalar min sum,
+ * the same order for every nm (a token's result does not depend on its
+ * batch). */
+static inline __attribute__((always_inline)) void
+q32_q8_1(uint32_t type, const uint8_t *row, const struct ops_block_q8_1 *y, int64_t nb, int nm,
+	 float *out, dot16_fn dot)
+{
+	const bool has_min = type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1;
+	float32x4_t acc[4];
+	float summ[4] = { 0 };
+
+	for (int m = 0; m < nm; m++)
+		acc[m] = vdupq_n_f32(0);
+	for (int64_t b = 0; b < nb; b++) {
+		int8x16_t w[2];
+		float d, mn = 0.0f;
+
+		q32_block(type, row, b, w, &d, &mn);
+		for (int m = 0; m < nm; m++) {
+			const struct ops_block_q8_1 *a = &y[m * nb + b];
+			int32x4_t p = dot(dot(vdupq_n_s32(0), w[0], vld1q_s8(a->qs)), w[1],
+					  vld1q_s8(a->qs + 16));
+
+			acc[m] = vmlaq_n_f32(acc[m], vcvtq_f32_s32(p), d * a->d);
+			if (has_min)
+				summ[m] += mn * a->s;
+		}
+	}
+	for (int m = 0; m < nm; m++)
+		out[m] = vaddvq_f32(acc[m]) + summ[m];
+}
+
+static inline __attribute__((always_inline)) void
+rowdot8_q32_t(uint32_t type, const void *rows, size_t row_bytes, int64_t n, int64_t cols,
+	      const void *q8, int64_t M, float *y, int64_t y_stride, dot16_fn dot)
+{
+	const struct ops_block_q8_1 *a = q8;
+	int64_t nb = cols / QK8_0;
+
+	for (int64_t r = 0; r < n; r++) {
+		const uint8_t *row = (const uint8_t *)rows + (size_t)r * row_bytes;
+		int64_t m = 0;
+
+		for (; m + 4 <= M; m += 4) {
+			float out[4];
+
+			q32_q8_1(type, row, a + m * nb, nb, 4, out, dot);
+			for (int k = 0; k < 4; k++)
+				y[(m + k) * y_stride + r] = out[k];
+		}
+		for (; m < M; m++)
+			q32_q8_1(type, row, a + m * nb, nb, 1, &y[m * y_stride + r], dot);
+	}
+}
+
+/* one instantiation per type (constant type: its unpacking alone) */
+static inline __attribute__((always_inline)) void
+rowdot8_q32(const void *rows, size_t row_bytes, int64_t n, uint32_t type, int64_t cols,
+	    const void *q8, int64_t M, float *y, int64_t y_stride, dot16_fn dot)
+{
+	switch (type) {
+	case GGML_TYPE_Q4_0:
+		rowdot8_q32_t(GGML_TYPE_Q4_0, rows, row_bytes, n, cols, q8, M, y, y_stride, dot);
+		break;
+	case GGML_TYPE_Q4_1:
+		rowdot8_q32_t(GGML_TYPE_Q4_1, rows, row_bytes, n, cols, q8, M, y, y_stride, dot);
+		break;
+	case GGML_TYPE_Q5_0:
+		rowdot8_q32_t(GGML_TYPE_Q5_0, rows, row_bytes, n, cols, q8, M, y, y_stride, dot);
+		break;
+	case GGML_TYPE_Q5_1:
+		rowdot8_q32_t(GGML_TYPE_Q5_1, rows, row_bytes, n, cols, q8, M, y, y_stride, dot);
+		break;
+	default:
+		rowdot8_q32_t(GGML_TYPE_Q8_0, rows, row_bytes, n, cols, q8, M, y, y_stride, dot);
+		break;
+	}
+}
+
 DOTPROD
 static void rowdot8_sdot(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
 			 int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride)
 {
-	rowdot8(rows, row_bytes, n, type, cols, q8, M, y, y_stride, dot16_sdot);
+	if (ops_act8_format(type) == GGML_TYPE_Q8_1)
+		rowdot8_q32(rows, row_bytes, n, type, cols, q8, M, y, y_stride, dot16_sdot);
+	else
+		rowdot8(rows, row_bytes, n, type, cols, q8, M, y, y_stride, dot16_sdot);
 }
 
 static void rowdot8_mull(const void *rows, size_t row_bytes, int64_t n, uint32_t type,
 			 int64_t cols, const void *q8, int64_t M, float *y, int64_t y_stride)
 {
-	rowdot8(rows, row_bytes, n, type, cols, q8, M, y, y_stride, dot16_mull);
+	if (ops_act8_format(type) == GGML_TYPE_Q8_1)
+		rowdot8_q32(rows, row_bytes, n, type, cols, q8, M, y, y_stride, dot16_mull);
+	else
+		rowdot8(rows, row_bytes, n, type, cols, q8, M, y, y_stride, dot16_mull);
 }
 
 static int dotprod_state = -1;	/* -1: not decided yet */

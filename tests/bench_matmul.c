@@ -3,7 +3,8 @@
  * Matmul kernel microbenchmark (`make bench-matmul`, not a test): ns per
  * weight per token for each weight type, kernel set and batch size, one
  * thread, on a 4864 x 1792 matrix (Qwen2.5-0.5B-like FFN rows); for
- * Q4_K/Q6_K also with 8-bit activations (ops_matmul_act8, "-act8") and,
+ * Q4_K/Q6_K and the blocks of 32 also with 8-bit activations
+ * (ops_matmul_act8, "-act8": Q8_K or Q8_1 rows) and, for Q4_K/Q6_K
  * where qmat_repack makes one, on the 8-row interleaved copy ("-x8").
  * `bench_matmul ROWS COLS` for another shape (e.g. 151936 1536, the
  * Qwen2.5-1.5B output head, to time a matrix that does not fit a cache).
@@ -35,12 +36,12 @@ int main(int argc, char **argv)
 	const int Ms[] = { 1, 4, 32 };
 	const uint32_t types[] = {
 		GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
-		GGML_TYPE_Q5_0, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K,
+		GGML_TYPE_Q5_0, GGML_TYPE_Q5_1, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K,
 	};
 	float *f = malloc(sizeof(float) * cols), *x = malloc(sizeof(float) * cols * 32);
 	float *y = malloc(sizeof(float) * rows * 32);
 	struct threadpool *tp = threadpool_new(1);
-	void *q8 = malloc(ops_act8_bytes(32, cols));
+	void *q8 = malloc(ops_act8_bytes(GGML_TYPE_Q8_1, 32, cols) + ops_act8_bytes(GGML_TYPE_Q8_K, 32, cols));
 
 	if (!f || !x || !y || !tp || !q8)
 		return 1;
@@ -85,7 +86,7 @@ int main(int argc, char **argv)
 				/* 8-bit activations: the quantisation is timed too */
 				t0 = now();
 				for (int k = 0; k < reps; k++) {
-					ops_quantize_act8(tp, isa, x, Ms[mi], cols, q8);
+					ops_quantize_act8(tp, isa, ops_act8_format(types[t]), x, Ms[mi], cols, q8);
 					ops_matmul_act8(tp, isa, &w, x, q8, Ms[mi], y);
 				}
 				dt = (now() - t0) / reps;
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 					continue;
 				t0 = now();
 				for (int k = 0; k < reps; k++) {
-					ops_quantize_act8(tp, isa, x, Ms[mi], cols, q8);
+					ops_quantize_act8(tp, isa, ops_act8_format(types[t]), x, Ms[mi], cols, q8);
 					ops_matmul_act8(tp, isa, &w8, x, q8, Ms[mi], y);
 				}
 				dt = (now() - t0) / reps;

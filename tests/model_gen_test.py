@@ -144,13 +144,16 @@ def main():
     if os.path.exists(smol):
         ids = ("1 9690 198 2683 359 253 5356 5646 11173 3365 3511 308 34519 28 7018 411 407 "
                "19712 8182 2 198 1 4093 198 1780 314 260 3575 282 4649 47 2 198 1 520 9531 198")
-        r = gen("-m", smol, "--prompt-ids", ids, "-n", "16", "--temp", "0", "--ids")
+        # --f32-act: the answer of the unrounded activations; with the
+        # default 8-bit activations (llama.cpp's numerics) this near tie
+        # goes to "L'Étoile", as in llama.cpp (docs/inference.md)
+        r = gen("-m", smol, "--prompt-ids", ids, "-n", "16", "--temp", "0", "--ids", "--f32-act")
         # "The capital of France is Paris." <|im_end|>
         want = "504 3575 282 4649 314 7042 30 2"
         report(r.returncode == 0 and r.stdout.split() == want.split(),
                "SmolLM2-135M Q4_1: 'The capital of France is Paris.' then <|im_end|>",
                r.stdout + r.stderr)
-        r = gen("-m", smol, "-cnv", "--temp", "0", "-n", "24", "-sys",
+        r = gen("-m", smol, "-cnv", "--temp", "0", "-n", "24", "--f32-act", "-sys",
                 "You are a helpful AI assistant named SmolLM, trained by Hugging Face",
                 stdin="What is the capital of France?\nAnd of Germany?\n")
         report(r.returncode == 0 and r.stdout.split("\n")[:2] ==
@@ -158,7 +161,7 @@ def main():
                "SmolLM2-135M Q4_1 chat: two turns, Paris then Berlin", r.stdout + r.stderr)
         # no -sys: the system message of the model's chat template, as
         # transformers' apply_chat_template writes it (the ids above)
-        r = gen("-m", smol, "-cnv", "--temp", "0", "-n", "16", "--verbose",
+        r = gen("-m", smol, "-cnv", "--temp", "0", "-n", "16", "--f32-act", "--verbose",
                 stdin="What is the capital of France?\n")
         turns = [l.split(":", 1)[1].split() for l in r.stderr.splitlines()
                  if l.startswith("turn ids")]

@@ -162,6 +162,14 @@ static void *random_rows(uint32_t type, int rows, int cols, size_t *row_bytes)
 	return data;
 }
 
+/* room for M x cols activations in either act8 format */
+static size_t act8_max_bytes(int64_t M, int64_t cols)
+{
+	size_t a = ops_act8_bytes(GGML_TYPE_Q8_K, M, cols), b = ops_act8_bytes(GGML_TYPE_Q8_1, M, cols);
+
+	return a > b ? a : b;
+}
+
 static const uint32_t mm_types[] = {
 	GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_BF16, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
 	GGML_TYPE_Q5_0, GGML_TYPE_Q5_1, GGML_TYPE_Q8_0, GGML_TYPE_Q2_K, GGML_TYPE_Q3_K,
@@ -217,10 +225,11 @@ static void check_isa(enum ops_isa isa)
 		       ggml_type_name(type), worst);
 		free(data);
 	}
-	/* 8-bit activations (K-quants): the kernel set's integer dot against
-	 * the reference integer dot (same sums, another float order) and the
-	 * reference against f32 dots of the Q8_K-rounded activations */
-	void *q8 = malloc(ops_act8_bytes(9, cols));
+	/* 8-bit activations (K-quants, blocks of 32): the kernel set's integer
+	 * dot against the reference integer dot (same sums, another float
+	 * order) and the reference against f32 dots of the ggml-rounded
+	 * activations */
+	void *q8 = malloc(act8_max_bytes(9, cols));
 	float *yg = malloc(sizeof(float) * 9 * rows);
 
 	for (size_t t = 0; t < sizeof(mm_types) / sizeof(mm_types[0]); t++) {
@@ -237,7 +246,7 @@ static void check_isa(enum ops_isa isa)
 		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
 			int M = Ms[mi];
 
-			ops_quantize_act8(tp, isa, x, M, cols, q8);
+			ops_quantize_act8(tp, isa, ops_act8_format(type), x, M, cols, q8);
 			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, x, q8, M, yr), 0);
 			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w, x, q8, M, y), 0);
 			CHECK_EQ_INT(ops_matmul_ggml_act(tp, OPS_ISA_REF, &w, x, M, yg), 0);
@@ -258,8 +267,15 @@ static void check_isa(enum ops_isa isa)
 		}
 		CHECKF(worst_ref < 2e-6, "%s %s act8: worst relative error vs the reference %g",
 		       ops_isa_name(isa), ggml_type_name(type), worst_ref);
-		CHECKF(worst_f32 < 2e-5, "%s act8: reference vs f32 dots of Q8_K-rounded x: %g",
-		       ggml_type_name(type), worst_f32);
+		/* blocks of 32: ggml_act rounds x as ggml's x86 build (127 / amax,
+		 * ties to even), act8 as its reference (1 / d, ties away); no
+		 * element of these rows lands on a boundary between them
+		 * (measured <= 1.5e-7) */
+		CHECKF(worst_f32 < 2e-5,
+		       "%s act8: reference vs f32 dots of ggml-rounded x: %g", ggml_type_name(type),
+		       worst_f32);
+		printf("# %s %s act8: vs the reference %.2g, vs ggml-rounded f32 dots %.2g\n",
+		       ops_isa_name(isa), ggml_type_name(type), worst_ref, worst_f32);
 		free(data);
 	}
 	/* the 8-row interleaved Q4_K and Q6_K copies (qmat_repack: every M on
@@ -288,12 +304,12 @@ static void check_isa(enum ops_isa isa)
 		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
 			int M = Ms[mi];
 
-			ops_quantize_act8(tp, isa, x, M, cols, q8);
+			ops_quantize_act8(tp, isa, GGML_TYPE_Q8_K, x, M, cols, q8);
 			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, x, q8, M, yr8), 0);
 			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w8, x, q8, M, y8), 0);
 			/* the last token alone: bit-identical to its row in the batch */
 			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w8, x + (M - 1) * cols,
-						     (const uint8_t *)q8 + ops_act8_bytes(M - 1, cols), 1, y1), 0);
+						     (const uint8_t *)q8 + ops_act8_bytes(GGML_TYPE_Q8_K, M - 1, cols), 1, y1), 0);
 			same = same && !memcmp(y1, y8 + (M - 1) * rows8, sizeof(float) * rows8);
 			for (int r = 0; r < rows8; r++) {
 				qmat_get_row(&w, r, wf);
@@ -351,52 +367,85 @@ static void test_matmul_ref(void)
 	check_isa(OPS_ISA_REF);
 }
 
+/* patch sane f16 d (and dmin / m) into blocks of random bytes */
+static void patch_scales(uint32_t type, uint8_t *data, size_t nbytes)
+{
+	size_t bs = ggml_type_info(type)->type_size, od = 0, om = SIZE_MAX;
+
+	switch (type) {
+	case GGML_TYPE_Q4_K: om = 2; break;
+	case GGML_TYPE_Q6_K: od = offsetof(struct block_q6_K, d); break;
+	case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_1: om = 2; break;
+	default: break;
+	}
+	for (size_t b = 0; b < nbytes / bs; b++) {
+		uint16_t d = fp32_to_fp16(0.001f + 0.01f * (float)(rnd() % 100) / 100.0f);
+		uint16_t dm = fp32_to_fp16(0.002f * (float)(rnd() % 100) / 100.0f);
+
+		memcpy(data + b * bs + od, &d, 2);
+		if (om != SIZE_MAX)
+			memcpy(data + b * bs + om, &dm, 2);
+	}
+}
+
 /*
- * The act8 Q4_K/Q6_K dots of isa against the reference on rows of random
- * bytes (every 6-bit scale and min, every nibble and 6-bit value; sane f16
- * d and dmin patched in): M = 1..6 and 9 (passes of 4 activation rows and
- * their tails), 3 super-blocks, 13 rows split over the threads.
+ * The act8 dots of isa against the reference on rows of random bytes (Q4_K
+ * and Q6_K: every 6-bit scale and min, every nibble and 6-bit value; the
+ * blocks of 32: every nibble, high bit and int8 weight, -128 included;
+ * sane f16 d, dmin and m patched in): M = 1..6 and 9 (passes of 4
+ * activation rows and their tails), 768 columns, 13 rows split over the
+ * threads. Tolerance 2e-6 of sum |w x|: the integer sums agree exactly
+ * (below), only the float sums of the ~24-96 scaled blocks differ in
+ * order. Then, for the blocks of 32, the integer sums themselves: d_w = 1,
+ * integer mins and activations whose blocks have amax 127 (so d_x = 1,
+ * q_x = x) make every float sum an exact integer below 2^24 in any order:
+ * equal bit for bit. And a token alone gives its row of the batch.
  */
 static void check_act8_rows(enum ops_isa isa, const char *variant)
 {
 	const int rows = 13, cols = 3 * QK_K, Ms[] = { 1, 2, 3, 4, 5, 6, 9 };
-	static const uint32_t types[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q6_K };
+	static const uint32_t types[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q6_K, GGML_TYPE_Q4_0,
+					  GGML_TYPE_Q4_1, GGML_TYPE_Q5_0, GGML_TYPE_Q5_1,
+					  GGML_TYPE_Q8_0 };
 	struct threadpool *tp = threadpool_new(3);
 	float *x = malloc(sizeof(float) * 9 * cols), *wf = malloc(sizeof(float) * cols);
+	float *xi = malloc(sizeof(float) * 9 * cols);
 	float *y = malloc(sizeof(float) * 9 * rows), *yr = malloc(sizeof(float) * 9 * rows);
-	void *q8 = malloc(ops_act8_bytes(9, cols));
+	float *y1 = malloc(sizeof(float) * rows);
+	void *q8 = malloc(act8_max_bytes(9, cols));
 
-	for (int i = 0; i < 9 * cols; i++)
+	for (int i = 0; i < 9 * cols; i++) {
 		x[i] = frnd();
+		/* integers in [-127, 127], each block of 32 with a 127 or -127 */
+		xi[i] = (float)((int)(rnd() % 255) - 127);
+		if (i % QK8_0 == 7)
+			xi[i] = rnd() & 1 ? 127.0f : -127.0f;
+	}
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
-		uint32_t type = types[t];
-		size_t bs = type == GGML_TYPE_Q4_K ? sizeof(struct block_q4_K) :
-			    sizeof(struct block_q6_K);
-		size_t rb = bs * (cols / QK_K);
+		uint32_t type = types[t], fmt = ops_act8_format(type);
+		size_t rb = ggml_type_info(type)->type_size * (cols / ggml_type_info(type)->block_size);
 		uint8_t *data = malloc(rb * rows);
 		struct qmat w;
 		double worst = 0;
+		bool same = true;
 
 		for (size_t i = 0; i < rb * rows; i++)
 			data[i] = (uint8_t)rnd();
-		for (size_t b = 0; b < rb * rows / bs; b++) {
-			uint16_t d = fp32_to_fp16(0.001f + 0.01f * (float)(rnd() % 100) / 100.0f);
-			uint16_t dm = fp32_to_fp16(0.002f * (float)(rnd() % 100) / 100.0f);
-
-			if (type == GGML_TYPE_Q4_K) {
-				memcpy(data + b * bs + offsetof(struct block_q4_K, d), &d, 2);
-				memcpy(data + b * bs + offsetof(struct block_q4_K, dmin), &dm, 2);
-			} else {
-				memcpy(data + b * bs + offsetof(struct block_q6_K, d), &d, 2);
-			}
-		}
+		patch_scales(type, data, rb * rows);
 		CHECK(qmat_init(&w, data, type, rows, cols));
 		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
 			int M = Ms[mi];
 
-			ops_quantize_act8(tp, isa, x, M, cols, q8);
+			ops_quantize_act8(tp, isa, fmt, x, M, cols, q8);
 			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, x, q8, M, yr), 0);
 			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w, x, q8, M, y), 0);
+			if (fmt == GGML_TYPE_Q8_1) {
+				CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w, x + (M - 1) * cols,
+							     (const uint8_t *)q8 +
+							     ops_act8_bytes(fmt, M - 1, cols), 1, y1), 0);
+				for (int r = 0; r < rows; r++)
+					same = same && y1[r] == y[(M - 1) * rows + r];
+			}
 			for (int r = 0; r < rows; r++) {
 				qmat_get_row(&w, r, wf);
 				for (int m = 0; m < M; m++) {
@@ -414,12 +463,35 @@ static void check_act8_rows(enum ops_isa isa, const char *variant)
 		CHECKF(worst < 2e-6, "%s (%s) %s act8, random bytes, M 1..6, 9: worst relative "
 		       "error vs the reference %g", ops_isa_name(isa), variant, ggml_type_name(type),
 		       worst);
+		CHECKF(same, "%s (%s) %s act8: a token alone sums as in a batch", ops_isa_name(isa),
+		       variant, ggml_type_name(type));
+		if (fmt == GGML_TYPE_Q8_1) {
+			size_t bs = ggml_type_info(type)->type_size;
+			bool exact = true;
+
+			for (size_t b = 0; b < rb * rows / bs; b++) {
+				uint16_t one = fp32_to_fp16(1.0f), mn = fp32_to_fp16((float)(rnd() % 7) - 3);
+
+				memcpy(data + b * bs, &one, 2);
+				if (type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_1)
+					memcpy(data + b * bs + 2, &mn, 2);
+			}
+			ops_quantize_act8(tp, isa, fmt, xi, 9, cols, q8);
+			CHECK_EQ_INT(ops_matmul_act8(tp, OPS_ISA_REF, &w, xi, q8, 9, yr), 0);
+			CHECK_EQ_INT(ops_matmul_act8(tp, isa, &w, xi, q8, 9, y), 0);
+			for (int i = 0; i < 9 * rows; i++)
+				exact = exact && y[i] == yr[i];
+			CHECKF(exact, "%s (%s) %s act8: integer sums (unit scales) equal the reference's",
+			       ops_isa_name(isa), variant, ggml_type_name(type));
+		}
 		free(data);
 	}
 	free(q8);
 	free(x);
+	free(xi);
 	free(wf);
 	free(y);
+	free(y1);
 	free(yr);
 	threadpool_free(tp);
 }
@@ -473,7 +545,7 @@ static void check_quantize_q8_K(enum ops_isa isa)
 		x[3 * QK_K + j] = (float)(j - 128) * (127.0f / 254.0f);
 	x[3 * QK_K + 255] = 127.0f;
 	quantize_row_q8_K_ref(x, a, (int64_t)NB * QK_K);
-	ops_quantize_act8(NULL, isa, x, 1, (int64_t)NB * QK_K, b);
+	ops_quantize_act8(NULL, isa, GGML_TYPE_Q8_K, x, 1, (int64_t)NB * QK_K, b);
 	for (int i = 0; i < NB; i++)
 		CHECKF(!memcmp(&a[i], &b[i], sizeof(a[i])), "%s: block %d differs from the ref",
 		       ops_isa_name(isa), i);
@@ -481,6 +553,76 @@ static void check_quantize_q8_K(enum ops_isa isa)
 	free(x);
 	free(a);
 	free(b);
+}
+
+/*
+ * The act8 quantiser for the blocks of 32 (ops_quantize_act8, Q8_1) of isa:
+ * qs byte for byte quantize_row_q8_0_ref's (ggml's) and d its f16 d's
+ * value, s an f16 value within the rounding of fp16(d * sum qs) with the
+ * unrounded d, as ggml's quantize_row_q8_1_ref (and every ISA's rows byte
+ * for byte ops_quantize_row_q8_1_ref's, which has that s). Random
+ * blocks of wide and narrow range, an all-zero block, a block with the
+ * max twice with both signs, and a block whose products land on .5
+ * (roundf: away from zero).
+ */
+static void check_quantize_q8_1(enum ops_isa isa)
+{
+	enum { NB = 64, N = NB * QK8_0 };
+	float *x = malloc(sizeof(float) * N);
+	struct block_q8_0 *a = calloc(NB, sizeof(*a));
+	struct ops_block_q8_1 *b = calloc(NB, sizeof(*b));
+	uint64_t st = 0x9e3779b97f4a7c15ull;
+	int halves = 0;
+
+	for (int i = 0; i < N; i++) {
+		st = st * 6364136223846793005ull + 1442695040888963407ull;
+		x[i] = ((float)(st >> 40) / (float)(1 << 24) - 0.5f) * ((i / QK8_0) % 3 ? 2.0f : 300.0f);
+	}
+	memset(x + 1 * QK8_0, 0, QK8_0 * sizeof(float));
+	x[2 * QK8_0 + 3] = -5.0f;
+	x[2 * QK8_0 + 20] = 5.0f;
+	for (int j = 0; j < QK8_0; j++)		/* d = 1: x * id = x exactly */
+		x[3 * QK8_0 + j] = (float)(j - 16) + 0.5f;
+	x[3 * QK8_0 + 31] = -127.0f;
+	quantize_row_q8_0_ref(x, a, N);
+	ops_quantize_act8(NULL, isa, GGML_TYPE_Q8_1, x, 1, N, b);
+	for (int i = 0; i < NB; i++) {
+		int sum = 0;
+
+		for (int j = 0; j < QK8_0; j++)
+			sum += b[i].qs[j];
+		float d = fp16_to_fp32(a[i].d);
+
+		CHECKF(d == b[i].d && !memcmp(a[i].qs, b[i].qs, QK8_0),
+		       "%s: block %d differs from quantize_row_q8_0_ref", ops_isa_name(isa), i);
+		/* s from the f32 d: within the f16 rounding of d of sum * fp16(d) */
+		CHECKF(fabsf(b[i].s - (float)sum * d) <= fabsf((float)sum * d) * 2e-3f &&
+		       b[i].s == fp16_to_fp32(fp32_to_fp16(b[i].s)),
+		       "%s: block %d s %g vs sum %d * d %g", ops_isa_name(isa), i, b[i].s, sum, d);
+	}
+	if (isa != OPS_ISA_REF) {
+		struct ops_block_q8_1 *r = calloc(NB, sizeof(*r));
+
+		ops_quantize_row_q8_1_ref(x, r, N);
+		CHECK(!memcmp(r, b, sizeof(*r) * NB));
+		free(r);
+	}
+	for (int j = 0; j < 31; j++)	/* the .5 block: ties away from zero */
+		halves += b[3].qs[j] == (j < 16 ? j - 16 : j - 15);
+	CHECK_EQ_INT(halves, 31);
+	CHECK(b[1].d == 0);
+	free(x);
+	free(a);
+	free(b);
+}
+
+static void test_quantize_q8_1(void)
+{
+	check_quantize_q8_1(OPS_ISA_REF);
+	if (ops_isa_available(OPS_ISA_AVX2))
+		check_quantize_q8_1(OPS_ISA_AVX2);
+	if (ops_isa_available(OPS_ISA_NEON))
+		check_quantize_q8_1(OPS_ISA_NEON);
 }
 
 static void test_quantize_q8_K_avx2(void)
@@ -884,7 +1026,7 @@ static void check_fixture(const struct fixture *fx, enum ops_isa isa, int thread
 		printf("# %s [%s, %d threads, %s activations]: %s, max |dlogit| / max |logit| = %.3g "
 		       "(tolerance %.3g), median row %.3g, max |logit| %.2f\n",
 		       fx->name, ops_isa_name(isa), threads,
-		       match ? "ggml-rounded" : act8 ? "act8 (Q8_K for K-quants)" : "f32",
+		       match ? "ggml-rounded" : act8 ? "act8 (Q8_K, Q8_1)" : "f32",
 		       match ? "greedy 32 tokens checked" : "teacher-forced", row_err[rows - 1], tol,
 		       row_err[rows / 2], scale);
 		CHECKF(row_err[rows - 1] <= tol, "%s: logits differ by %g (relative) > %g", fx->name,
@@ -1438,6 +1580,7 @@ int main(int argc, char **argv)
 	RUN(test_matmul_ref);
 	RUN(test_matmul_avx2);
 	RUN(test_quantize_q8_K_avx2);
+	RUN(test_quantize_q8_1);
 	RUN(test_swiglu_avx2);
 	RUN(test_matmul_neon);
 	RUN(test_quantize_q8_K_neon);
