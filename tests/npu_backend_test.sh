@@ -14,9 +14,8 @@ shim="$build/librocket-shim.so"
 [ -x "$prog" ] || { echo "npu_backend_test: $prog missing"; exit 1; }
 rc=0
 if [ -f "$shim" ]; then
-	preload="$(realpath "$shim")"
-	asan=$(ldd "$shim" 2>/dev/null | awk '/libasan/ {print $3; exit}')
-	[ -n "${asan:-}" ] && preload="$asan $preload"
+	. "$(dirname "$0")/../scripts/shim-preload.sh"
+	preload=$(shim_preload "$shim")
 	echo "# emulated device"
 	LD_PRELOAD="$preload" timeout 900 "$prog" || rc=1
 	echo "# the model backend in the forward pass (pipelined prompt chunks, CPU row share)"

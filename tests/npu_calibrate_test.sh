@@ -12,6 +12,7 @@ build=${ROSENBLATT_BUILD:-$root/build}
 cal=$build/npu-calibrate
 pm=$build/npu-perf-model
 shim=$build/librocket-shim.so
+. "$root/scripts/shim-preload.sh"
 n=0
 failed=0
 tmp=$(mktemp -d)
@@ -74,14 +75,14 @@ check "npu-perf-model: a negative unit time is refused (exit 2)" '[ $rc -eq 2 ]'
 if [ ! -f "$shim" ]; then
 	n=$((n + 1)); echo "ok $n - emulated run # SKIP no $shim"
 else
-	LD_PRELOAD=$shim "$cal" --quick -t 2 >"$tmp/emu" 2>"$tmp/err"
+	LD_PRELOAD=$(shim_preload "$shim") "$cal" --quick -t 2 >"$tmp/emu" 2>"$tmp/err"
 	rc=$?
 	check "emulated device: exit 0, says EMULATED, 8 probe rows" \
 		'[ $rc -eq 0 ] && grep -q "^EMULATED DEVICE" "$tmp/emu" && [ "$(grep -cE "^(latency|tasks|dma|dram|compute)" "$tmp/emu")" -eq 8 ]' "$tmp/emu"
 	flags=$(sed -n '/^npu-perf-model flags:$/{n;p;}' "$tmp/emu")
 	check "emulated device: a flags line with the measured unit times" \
 		'echo "$flags" | grep -q -- "--ioctl-us [0-9.]* --job-us [0-9.]* --task-us [0-9.]* --wait-us 0" && echo "$flags" | grep -q -- "--dram [0-9.]*" && echo "$flags" | grep -q -- "--cpu-rows [0-9.]*"' "$tmp/emu"
-	LD_PRELOAD=$shim "$cal" --quick -t 2 --flags-only >"$tmp/only" 2>"$tmp/err"
+	LD_PRELOAD=$(shim_preload "$shim") "$cal" --quick -t 2 --flags-only >"$tmp/only" 2>"$tmp/err"
 	rc=$?
 	check "--flags-only: stdout is just the flags line" \
 		'[ $rc -eq 0 ] && [ "$(wc -l <"$tmp/only")" -eq 1 ] && grep -q "^--npu-mhz 200 --ioctl-us" "$tmp/only" && grep -q "^EMULATED" "$tmp/err"' "$tmp/only"

@@ -9,10 +9,8 @@ set -u
 build=${SHIM_BUILD:-${ROSENBLATT_BUILD:-build}}
 shim="$build/librocket-shim.so"
 [ -f "$shim" ] || { echo "run-selftests: $shim missing"; exit 1; }
-preload="$(realpath "$shim")"
-# An ASan-instrumented shim needs the ASan runtime first in the preload list.
-asan=$(ldd "$shim" 2>/dev/null | awk '/libasan/ {print $3; exit}')
-[ -n "${asan:-}" ] && preload="$asan $preload"
+. "$(dirname "$0")/../../scripts/shim-preload.sh"
+preload=$(shim_preload "$shim")
 export ROCKET_GOLDEN_DIR=${ROCKET_GOLDEN_DIR:-$(pwd)/tests/golden}
 rc=0
 for p in "$@"; do
