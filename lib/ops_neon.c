@@ -177,6 +177,15 @@ static void fused(uint32_t type, const void *row, int64_t cols, const float *x, 
 		out[m] = vaddvq_f32(vaddq_f32(acc[m], accm[m]));
 }
 
+/* 16 rounded int32 (four vectors) to int8 with saturation, in order. */
+static inline int8x16_t narrow16(int32x4_t q0, int32x4_t q1, int32x4_t q2, int32x4_t q3)
+{
+	int16x8_t h0 = vcombine_s16(vqmovn_s32(q0), vqmovn_s32(q1));
+	int16x8_t h1 = vcombine_s16(vqmovn_s32(q2), vqmovn_s32(q3));
+
+	return vcombine_s8(vqmovn_s16(h0), vqmovn_s16(h1));
+}
+
 /*
  * quantize_row_q8_K_ref, byte for byte for finite x: the block's largest
  * |x| by vector max, then the first element that has it (its sign sets the
@@ -209,13 +218,10 @@ void ops_quantize_row_q8_K_neon(const float *x, struct block_q8_K *y, int64_t n)
 		const float iscale = -127.f / max;
 
 		for (int j = 0; j < QK_K; j += 16) {
-			int32x4_t q0 = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j), iscale));
-			int32x4_t q1 = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4), iscale));
-			int32x4_t q2 = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 8), iscale));
-			int32x4_t q3 = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 12), iscale));
-			int16x8_t h0 = vcombine_s16(vqmovn_s32(q0), vqmovn_s32(q1));
-			int16x8_t h1 = vcombine_s16(vqmovn_s32(q2), vqmovn_s32(q3));
-			int8x16_t q8 = vcombine_s8(vqmovn_s16(h0), vqmovn_s16(h1));
+			int8x16_t q8 = narrow16(vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j), iscale)),
+						vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4), iscale)),
+						vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 8), iscale)),
+						vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 12), iscale)));
 
 			vst1q_s8(y[i].qs + j, q8);
 			/* one bsum per 16 quants: exactly this vector */
@@ -240,13 +246,10 @@ void ops_quantize_row_q8_1_neon(const float *x, struct ops_block_q8_1 *y, int64_
 		int32_t sum = 0;
 
 		for (int j = 0; j < QK8_0; j += 16) {
-			int32x4_t q0 = vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j), id));
-			int32x4_t q1 = vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4), id));
-			int32x4_t q2 = vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 8), id));
-			int32x4_t q3 = vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 12), id));
-			int16x8_t h0 = vcombine_s16(vqmovn_s32(q0), vqmovn_s32(q1));
-			int16x8_t h1 = vcombine_s16(vqmovn_s32(q2), vqmovn_s32(q3));
-			int8x16_t q8 = vcombine_s8(vqmovn_s16(h0), vqmovn_s16(h1));
+			int8x16_t q8 = narrow16(vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j), id)),
+						vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4), id)),
+						vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 8), id)),
+						vcvtaq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 12), id)));
 
 			vst1q_s8(y[i].qs + j, q8);
 			sum += vaddlvq_s8(q8);
