@@ -23,6 +23,9 @@ TOK_SMOLLM_EXPECTED := tests/tokenizer/expected-smollm.jsonl
 CHECK_PREREQS += $(TOK_VOCAB) $(TOK_SMOLLM)
 CHECK_CMDS += "python3 tests/tokenizer_ref_test.py"
 CHECK_CMDS += tests/tokenizer_smollm_test.sh
+# Seeded random strings against the live reference (node); SKIPs without
+# node or the npm package. TOK_DIFF_SEED / TOK_DIFF_N override.
+CHECK_CMDS += "python3 tests/tokenizer_diff_test.py"
 
 .PHONY: tokenizer-vocab tokenizer-expected bench-tokenizer unicode-tables
 
