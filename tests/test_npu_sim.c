@@ -469,62 +469,51 @@ static void check_out2(struct two_task *t)
 	}
 }
 
+/* Both CBUF modes (copied, and by reference as the emulated device runs it). */
 static void persistence_pc_chain_delta_task(void)
 {
-	struct two_task t;
-	struct npu_sim_error e;
-	struct npu_sim_buf_info bi;
+	for (int by_ref = 0; by_ref < 2; by_ref++) {
+		struct two_task t;
+		struct npu_sim_error e;
+		struct npu_sim_buf_info bi;
 
-	if (two_task_build(&t, 1, 0x20b1, 0))
-		return;
-	struct npu_sim *sim = npu_sim_new();
+		if (two_task_build(&t, 1, 0x20b1, 0))
+			return;
+		struct npu_sim *sim = npu_sim_new();
 
-	CHECK(two_task_map(&t, sim, &e) == 0);
-	int rc = npu_sim_run_chain(sim, t.c.regcmd_dma, 104, 0, &e);
+		npu_sim_set_cbuf_by_reference(sim, by_ref);
+		CHECK(two_task_map(&t, sim, &e) == 0);
+		int rc = npu_sim_run_chain(sim, t.c.regcmd_dma, 104, 0, &e);
 
-	CHECKF(rc == 0, "%s", e.msg);
-	const struct npu_sim_stats *s = npu_sim_get_stats(sim);
+		CHECKF(rc == 0, "by_ref %d: %s", by_ref, e.msg);
+		const struct npu_sim_stats *s = npu_sim_get_stats(sim);
 
-	CHECK_EQ_INT(s->tasks, 2);
-	CHECK_EQ_INT(s->reg_writes, 104 + 4);
-	CHECK_EQ_INT(s->weight_reuse_tasks, 1);
-	check_out2(&t);
-	/* weights fetched once: task 2 used the CBUF copy */
-	for (size_t i = 0; i < npu_sim_buf_count(sim); i++)
-		if (!npu_sim_buf_get(sim, i, &bi) && !strcmp(bi.name, "weight"))
-			CHECK_EQ_INT(bi.bytes_read, 4096);
-	CHECK(npu_sim_last_task(sim)->weight_reuse == 1);
-	npu_sim_free(sim);
-	npu_case_free(&t.c);
+		CHECK_EQ_INT(s->tasks, 2);
+		CHECK_EQ_INT(s->reg_writes, 104 + 4);
+		CHECK_EQ_INT(s->weight_reuse_tasks, 1);
+		check_out2(&t);
+		/* weights fetched once: task 2 used the CBUF copy */
+		for (size_t i = 0; i < npu_sim_buf_count(sim); i++)
+			if (!npu_sim_buf_get(sim, i, &bi) && !strcmp(bi.name, "weight"))
+				CHECK_EQ_INT(bi.bytes_read, 4096);
+		CHECK(npu_sim_last_task(sim)->weight_reuse == 1);
+		npu_sim_free(sim);
+		npu_case_free(&t.c);
+	}
 }
 
 /*
- * The CBUF by reference: the same two tasks give the same results and DRAM
- * reads; and when task 2 writes its output over the weights it reuses, it
- * still computes with the weights as loaded (the CBUF is copied first).
+ * The CBUF by reference (persistence_pc_chain_delta_task runs the plain
+ * chain in both modes): when task 2 writes its output over the weights it
+ * reuses, it still computes with the weights as loaded (the CBUF is copied
+ * first).
  */
 static void persistence_cbuf_by_reference(void)
 {
 	struct two_task t;
 	struct npu_sim_error e;
-	struct npu_sim_buf_info bi;
-
-	if (two_task_build(&t, 1, 0x20b1, 0))
-		return;
-	struct npu_sim *sim = npu_sim_new();
-
-	npu_sim_set_cbuf_by_reference(sim, 1);
-	CHECK(two_task_map(&t, sim, &e) == 0);
-	int rc = npu_sim_run_chain(sim, t.c.regcmd_dma, 104, 0, &e);
-
-	CHECKF(rc == 0, "%s", e.msg);
-	CHECK_EQ_INT(npu_sim_get_stats(sim)->weight_reuse_tasks, 1);
-	check_out2(&t);
-	for (size_t i = 0; i < npu_sim_buf_count(sim); i++)
-		if (!npu_sim_buf_get(sim, i, &bi) && !strcmp(bi.name, "weight"))
-			CHECK_EQ_INT(bi.bytes_read, 4096);
-	npu_sim_free(sim);
-	npu_case_free(&t.c);
+	struct npu_sim *sim;
+	int rc;
 
 	/*
 	 * Task 2's output goes over the tail of the weights it reuses: kernels
