@@ -28,6 +28,8 @@ import tempfile
 import time
 import unicodedata
 
+from tokdump import run_dump
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("ROSENBLATT_BUILD", os.path.join(ROOT, "build"))
 VOCAB = os.path.join(BUILD, "qwen2-vocab.gguf")
@@ -303,12 +305,8 @@ def main():
             reqs.append("enc %s %s" % (m, h))
     for ref in refs:
         reqs.append("dec " + " ".join(map(str, ref["special"])))
-    p = subprocess.run([DUMP, VOCAB], input="\n".join(reqs) + "\n",
-                       capture_output=True, text=True)
-    out = p.stdout.split("\n")
-    if p.returncode != 0 or len(out) < len(reqs):
-        print("1..1")
-        print("not ok 1 - tokenizer_dump failed (rc %d): %s" % (p.returncode, p.stderr.strip()[:500]))
+    out = run_dump(DUMP, VOCAB, reqs)
+    if out is None:
         return 1
     print("# reference %.1f s, ours %.1f s" % (t_ref, time.time() - t0 - t_ref))
 

@@ -25,6 +25,8 @@ import subprocess
 import sys
 import unicodedata
 
+from tokdump import run_dump
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("ROSENBLATT_BUILD", os.path.join(ROOT, "build"))
 VOCAB = os.path.join(BUILD, "qwen2-vocab.gguf")
@@ -93,12 +95,8 @@ def main():
             reqs.append("enc %s %s" % (m, c["hex"]))
         reqs.append("dec " + " ".join(map(str, c["special"])))
         reqs.append("stream " + " ".join(map(str, c["special"])))
-    p = subprocess.run([DUMP, vocab], input="\n".join(reqs) + "\n",
-                       capture_output=True, text=True)
-    out = p.stdout.split("\n")
-    if p.returncode != 0 or len(out) < len(reqs):
-        print("1..1")
-        print("not ok 1 - tokenizer_dump failed (rc %d): %s" % (p.returncode, p.stderr.strip()[:500]))
+    out = run_dump(DUMP, vocab, reqs)
+    if out is None:
         return 1
 
     k = 0
